@@ -1,0 +1,30 @@
+# The two fresh-machine commands are `make report` and `make test` (see README.md).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CONFIG ?= workflow/config/quick.yaml
+CORES ?= all
+
+.PHONY: setup test lint report smoke clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+lint: setup
+	$(BIN)/ruff check harness tests
+
+test: lint
+	$(BIN)/pytest -q
+
+report: setup
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG)
+	@echo "report: $(abspath reports/report.html)"
+
+clean:
+	rm -rf results reports/report.html reports/assets .snakemake

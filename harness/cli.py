@@ -1,0 +1,12 @@
+"""`harness <verb>`: thin command-line layer over the library."""
+
+import click
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="harness")
+def main() -> None:
+    """Reproduce 'Unmasking Bias in Diffusion Model Training' (Yu et al.) end to end."""
+
+
+# Verbs are registered below, one line each.

@@ -1,0 +1,1 @@
+"""One module per `harness` verb; each parses arguments and calls the library."""
