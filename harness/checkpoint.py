@@ -1,0 +1,212 @@
+"""Checkpoints that carry their model and diffusion config; plain ADM state dicts load too.
+
+File format (``torch.save`` of plain containers, loadable with ``weights_only=True``)::
+
+    {"format": "harness-checkpoint/1", "model_config": {create_model kwargs},
+     "diffusion_config": {create_diffusion kwargs}, "state_dict": {...}, "meta": {...}}
+
+A file holding only a state dict (guided-diffusion, P2 and Debias releases) loads with
+both configs ``None``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from harness.models import UNetModel, create_model
+
+FORMAT = "harness-checkpoint/1"
+_SHOWN = 5  # how many offending keys an error lists
+
+
+@dataclass
+class Checkpoint:
+    """What a checkpoint file holds; configs are None for plain ADM state dicts."""
+
+    state_dict: dict[str, torch.Tensor]
+    model_config: dict[str, Any] | None = None
+    diffusion_config: dict[str, Any] | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def _plain(config: dict[str, Any], what: str) -> dict[str, Any]:
+    """A JSON-able copy (tuples become lists), so it loads under weights_only and compares."""
+    try:
+        return json.loads(json.dumps(dict(config)))
+    except TypeError as err:
+        raise ValueError(f"{what} must hold only JSON values: {err}") from None
+
+
+def save_checkpoint(
+    path: str | os.PathLike,
+    state_dict: dict[str, torch.Tensor],
+    model_config: dict[str, Any],
+    diffusion_config: dict[str, Any],
+    **meta: Any,
+) -> None:
+    """Write a checkpoint atomically (temporary file in the same folder, then os.replace)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": FORMAT,
+        "model_config": _plain(model_config, "model_config"),
+        "diffusion_config": _plain(diffusion_config, "diffusion_config"),
+        "state_dict": {k: v.detach().cpu() for k, v in state_dict.items()},
+        "meta": _plain(meta, "meta"),
+    }
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(payload, f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _defaults(factory: Any) -> dict[str, Any]:
+    return {
+        name: p.default
+        for name, p in inspect.signature(factory).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+
+
+def _diffusion_defaults() -> dict[str, Any]:
+    try:
+        from harness.diffusion import create_diffusion
+    except ImportError:  # diffusion package not importable: compare stored keys only
+        return {}
+    return _defaults(create_diffusion)
+
+
+def config_differences(
+    stored: dict[str, Any], asked: dict[str, Any], defaults: dict[str, Any]
+) -> list[str]:
+    """Lines "key: checkpoint has X, asked for Y" for every asked key that differs.
+
+    A key missing from the stored config counts as its factory default.
+    """
+    stored, asked = _plain(stored, "stored config"), _plain(asked, "asked config")
+    defaults = _plain({k: v for k, v in defaults.items() if k in asked}, "defaults")
+    lines = []
+    for key, want in asked.items():
+        if key in stored:
+            have = stored[key]
+        elif key in defaults:
+            have = defaults[key]
+        else:
+            lines.append(f"{key}: checkpoint has no value, asked for {want!r}")
+            continue
+        if have != want:
+            lines.append(f"{key}: checkpoint has {have!r}, asked for {want!r}")
+    return lines
+
+
+def load_checkpoint(
+    path: str | os.PathLike,
+    expect_model: dict[str, Any] | None = None,
+    expect_diffusion: dict[str, Any] | None = None,
+) -> Checkpoint:
+    """Load a checkpoint on CPU (weights_only) and check it against the configs asked for.
+
+    Raises ValueError naming each differing key. Plain state dicts carry no config, so
+    only the state dict is checked later, when loaded into a model.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    data = torch.load(path, map_location="cpu", weights_only=True)
+    if isinstance(data, dict) and data.get("format") == FORMAT:
+        ckpt = Checkpoint(
+            state_dict=data["state_dict"],
+            model_config=data["model_config"],
+            diffusion_config=data["diffusion_config"],
+            meta=data.get("meta", {}),
+        )
+    elif (
+        isinstance(data, dict)
+        and data
+        and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in data.items())
+    ):
+        ckpt = Checkpoint(state_dict=data)
+    else:
+        kind = data.get("format", "no 'format' key") if isinstance(data, dict) else type(data)
+        raise ValueError(
+            f"{path}: neither a {FORMAT} file nor a plain state dict (str -> tensor); found {kind}"
+        )
+    problems = []
+    if expect_model and ckpt.model_config is not None:
+        problems += config_differences(ckpt.model_config, expect_model, _defaults(create_model))
+    if expect_diffusion and ckpt.diffusion_config is not None:
+        problems += config_differences(
+            ckpt.diffusion_config, expect_diffusion, _diffusion_defaults()
+        )
+    if problems:
+        raise ValueError(f"{path} does not match the configuration asked for:\n  " +
+                         "\n  ".join(problems))  # fmt: skip
+    return ckpt
+
+
+def _listed(keys: list[str]) -> str:
+    more = f" and {len(keys) - _SHOWN} more" if len(keys) > _SHOWN else ""
+    return ", ".join(keys[:_SHOWN]) + more
+
+
+def check_state_dict(model: torch.nn.Module, state_dict: dict[str, torch.Tensor], source: str):
+    """Raise ValueError listing missing / unexpected / mis-shaped keys, with what was expected."""
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state_dict]
+    unexpected = [k for k in state_dict if k not in expected]
+    shapes = [
+        f"{k} (checkpoint {tuple(state_dict[k].shape)}, model {tuple(v.shape)})"
+        for k, v in expected.items()
+        if k in state_dict and state_dict[k].shape != v.shape
+    ]
+    lines = []
+    if missing:
+        lines.append(f"missing keys ({len(missing)}): {_listed(missing)}")
+    if unexpected:
+        lines.append(f"unexpected keys ({len(unexpected)}): {_listed(unexpected)}")
+    if shapes:
+        lines.append(f"shape mismatches ({len(shapes)}): {_listed(shapes)}")
+    if lines:
+        raise ValueError(
+            f"{source} does not fit the model: expected {len(expected)} keys of an ADM UNet "
+            f"(e.g. {_listed(list(expected))}); " + "; ".join(lines) +
+            ". Check the model config (image_size, num_channels, class_cond, learn_sigma, ...)."
+        )  # fmt: skip
+
+
+def load_model(
+    path: str | os.PathLike,
+    model_config: dict[str, Any] | None = None,
+    expect_diffusion: dict[str, Any] | None = None,
+    device: str | torch.device = "cpu",
+) -> tuple[UNetModel, Checkpoint]:
+    """Build the UNet from the checkpoint's (or the given) config and load weights strictly.
+
+    A plain ADM state dict needs ``model_config``; for our checkpoints a given
+    ``model_config`` must agree with the stored one.
+    """
+    ckpt = load_checkpoint(path, expect_model=model_config, expect_diffusion=expect_diffusion)
+    config = model_config if model_config is not None else ckpt.model_config
+    if config is None:
+        raise ValueError(
+            f"{path} is a plain state dict without a model config: pass model_config "
+            "(create_model arguments, e.g. image_size, num_channels, num_res_blocks)"
+        )
+    if model_config is not None and ckpt.model_config is not None:
+        config = {**ckpt.model_config, **model_config}
+    model = create_model(**config)
+    check_state_dict(model, ckpt.state_dict, str(path))
+    model.load_state_dict(ckpt.state_dict, strict=True)
+    return model.to(device), ckpt
