@@ -2,6 +2,8 @@
 
 import click
 
+from harness.commands.prepare import prepare
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="harness")
@@ -10,3 +12,4 @@ def main() -> None:
 
 
 # Verbs are registered below, one line each.
+main.add_command(prepare)

@@ -1,0 +1,182 @@
+"""`prepare_dataset`: write a dataset once, at the training resolution, with a manifest.
+
+Training and reference statistics then read exactly the same pixels. The output is a flat
+folder (or a zip with `fmt="zip"`) of PNGs named `{index:06d}.png`, or `{label}_{index:06d}.png`
+when class-conditional (ADM's filename-prefix convention), plus the manifest `DIR.json`
+(see `harness.data.manifest`). Writing is atomic: everything goes to `DIR.tmp` first and is
+renamed into place, then the manifest is written (it marks a complete dataset). Running
+again with the same arguments finds the manifest and does nothing (`verify=True` recomputes
+the hashes); different arguments are refused rather than silently overwriting.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from tqdm import tqdm
+
+from harness.data.manifest import (
+    MANIFEST_VERSION,
+    combine,
+    dataset_hashes,
+    file_digest,
+    manifest_path,
+    pixel_digest,
+    read_manifest,
+    write_json_atomic,
+)
+from harness.data.registry import PAPER_DATASETS
+from harness.data.sources import open_source
+
+FORMATS = ("folder", "zip")
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed member timestamps: identical archives run to run
+
+
+def encode_png(arr: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(arr, mode="RGB").save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def image_name(index: int, label: int | None) -> str:
+    return f"{index:06d}.png" if label is None else f"{int(label)}_{index:06d}.png"
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+
+
+def _request(dataset, source, resolution, count, seed, class_cond, num_classes, fmt) -> dict:
+    return {
+        "dataset": dataset, "source": source, "resolution": resolution, "count": count,
+        "seed": seed, "class_cond": class_cond, "num_classes": num_classes, "format": fmt,
+    }
+
+
+def _check_existing(out: Path, manifest: dict, request: dict, verify: bool) -> dict:
+    """Accept an existing prepared dataset that matches the request, else raise."""
+    differ = [
+        f"{k}: existing {manifest.get(k)!r}, asked {v!r}"
+        for k, v in request.items()
+        if v is not None and manifest.get(k) != v
+    ]
+    if differ:
+        raise ValueError(
+            f"'{out}' already holds a different prepared dataset ({'; '.join(differ)}); "
+            "delete it (and its .json) or choose another --out"
+        )
+    if verify:
+        found = dataset_hashes(out, progress=True)
+        bad = [k for k in ("count", "sha256", "pixel_sha256") if found[k] != manifest.get(k)]
+        if bad:
+            raise ValueError(f"'{out}' does not match its manifest ({', '.join(bad)} differ)")
+    return manifest
+
+
+def prepare_dataset(
+    dataset: str,
+    source: str | None,
+    resolution: int,
+    out: str | os.PathLike,
+    count: int | None = None,
+    seed: int = 0,
+    class_cond: bool = False,
+    num_classes: int | None = None,
+    fmt: str = "folder",
+    config_key: str | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    labels: str = "auto",
+    verify: bool = False,
+    progress: bool = True,
+) -> dict:
+    """Write dataset `dataset` from `source` at `resolution` to `out`; return the manifest.
+
+    `source`: folder/zip path, `builtin:NAME` or `torchvision:cifar10` (see
+    harness.data.sources). `count`: number of images (default: all / generator default; a
+    seeded subset when fewer than available). `num_classes`: keep classes 0..K-1 only.
+    `fmt`: "folder" or "zip" (`out` should then end in .zip). `config_key` is named in the
+    error raised when a paper dataset's path is missing.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format '{fmt}'; choose one of {', '.join(FORMATS)}")
+    if resolution < 1:
+        raise ValueError(f"resolution must be >= 1, got {resolution}")
+    if count is not None and count < 1:
+        raise ValueError(f"count must be >= 1, got {count}")
+    out = Path(out)
+    mpath = manifest_path(out)
+    request = _request(dataset, source, resolution, count, seed, class_cond, num_classes, fmt)
+    existing = read_manifest(out)
+    if existing is not None and out.exists():
+        return _check_existing(out, existing, request, verify)
+    if out.exists():
+        raise ValueError(
+            f"'{out}' exists but has no manifest '{mpath}' (an interrupted or foreign "
+            "dataset?); delete it or choose another --out"
+        )
+
+    src = open_source(
+        dataset, source, resolution, count, seed, class_cond, num_classes, config_key,
+        cache_dir, labels,
+    )
+    tmp = out.parent / (out.name + ".tmp")
+    _remove(tmp)  # left over from an interrupted run
+    out.parent.mkdir(parents=True, exist_ok=True)
+    files, pixels = {}, {}
+    archive = None
+    try:
+        if fmt == "zip":
+            archive = zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED)
+        else:
+            tmp.mkdir()
+        bar = tqdm(range(src.count), desc=f"prepare {dataset}", unit="img", disable=not progress)
+        for i in bar:
+            arr = src.get(i)
+            name = image_name(i, None if src.labels is None else src.labels[i])
+            data = encode_png(arr)
+            files[name] = file_digest(data)
+            pixels[name] = pixel_digest(arr)
+            if archive is not None:
+                archive.writestr(zipfile.ZipInfo(name, date_time=ZIP_DATE), data)
+            else:
+                (tmp / name).write_bytes(data)
+        if archive is not None:
+            archive.close()
+            archive = None
+        os.replace(tmp, out)
+    except BaseException:
+        if archive is not None:
+            archive.close()
+        _remove(tmp)
+        raise
+
+    manifest = dict(request)
+    manifest.update({
+        "manifest_version": MANIFEST_VERSION,
+        "count": src.count,
+        "num_classes": src.num_classes,
+        "class_names": src.class_names,
+        "sha256": combine(files),
+        "pixel_sha256": combine(pixels),
+        "source_location": src.location,
+        "path": str(out),
+        "preprocessing": "ADM center_crop_arr (BOX halving, BICUBIC, centre crop); RGB, "
+        "alpha composited on white",
+    })
+    if src.labels is not None:
+        manifest["class_counts"] = np.bincount(src.labels, minlength=src.num_classes).tolist()
+    if dataset in PAPER_DATASETS:
+        spec = PAPER_DATASETS[dataset]
+        manifest["published_count"] = spec.count
+        manifest["paper_count"] = spec.paper_count
+    write_json_atomic(mpath, manifest)
+    return manifest
