@@ -1,0 +1,467 @@
+"""ADM's Gaussian diffusion (openai/guided-diffusion, as forked by the paper's authors).
+
+Same attributes, methods, arguments and return values as guided-diffusion's
+``GaussianDiffusion``, plus the authors' v-prediction target and one loss weighting chosen by
+name instead of by commenting lines in and out.  Coefficient tables are float64 numpy arrays
+(ADM's names); each is turned into a float32 tensor once per device and indexed by t, which is
+what ADM's ``_extract_into_tensor`` computes on every call.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from .losses import discretized_gaussian_log_likelihood, mean_flat, normal_kl
+from .schedule import snr as snr_of
+from .weighting import weight
+
+# step_noise(t, shape) -> a standard normal tensor of `shape` for the step that samples
+# x_{t-1} from x_t (t counts down over the timesteps of this, possibly respaced, diffusion).
+StepNoise = Callable[[int, tuple[int, ...]], torch.Tensor]
+
+
+class ModelMeanType(enum.Enum):
+    """What the network predicts."""
+
+    PREVIOUS_X = enum.auto()  # x_{t-1}
+    START_X = enum.auto()  # x_0
+    EPSILON = enum.auto()  # eps
+    VELOCITY = enum.auto()  # v = sqrt(abar) eps - sqrt(1 - abar) x_0
+
+
+class ModelVarType(enum.Enum):
+    """Where the reverse-process variance comes from (LEARNED_RANGE: a learned interpolation
+    between FIXED_SMALL and FIXED_LARGE in log space, Nichol & Dhariwal 2021)."""
+
+    LEARNED = enum.auto()
+    FIXED_SMALL = enum.auto()
+    FIXED_LARGE = enum.auto()
+    LEARNED_RANGE = enum.auto()
+
+
+class LossType(enum.Enum):
+    MSE = enum.auto()  # (weighted) MSE, plus the VB term when the variance is learned
+    RESCALED_MSE = enum.auto()  # as MSE, the VB term scaled by num_timesteps / 1000
+    KL = enum.auto()  # the variational bound
+    RESCALED_KL = enum.auto()  # the bound scaled to estimate the full VLB
+
+    def is_vb(self) -> bool:
+        return self in (LossType.KL, LossType.RESCALED_KL)
+
+
+TARGET_OF = {ModelMeanType.EPSILON: "eps", ModelMeanType.START_X: "x0", ModelMeanType.VELOCITY: "v"}
+
+
+class GaussianDiffusion:
+    """Training losses and samplers of a discrete Gaussian diffusion with ``betas``.
+
+    ``weighting`` names an entry of ``weighting.WEIGHTINGS``; its per-timestep weights are
+    computed from this diffusion's own SNR (float64) and multiply the per-sample MSE term of
+    ``training_losses`` only, never the learned-variance VB term (as in the authors' code).
+    """
+
+    def __init__(
+        self,
+        *,
+        betas: np.ndarray,
+        model_mean_type: ModelMeanType,
+        model_var_type: ModelVarType,
+        loss_type: LossType,
+        rescale_timesteps: bool = False,
+        weighting: str = "constant",
+        weighting_params: dict[str, float] | None = None,
+    ) -> None:
+        self.model_mean_type = model_mean_type
+        self.model_var_type = model_var_type
+        self.loss_type = loss_type
+        self.rescale_timesteps = rescale_timesteps
+
+        betas = np.array(betas, dtype=np.float64)
+        if betas.ndim != 1 or not ((betas > 0).all() and (betas <= 1).all()):
+            raise ValueError("betas must be a 1-D array with values in (0, 1]")
+        self.betas = betas
+        self.num_timesteps = int(betas.shape[0])
+
+        alphas = 1.0 - betas
+        self.alphas = alphas
+        self.alphas_cumprod = np.cumprod(alphas, axis=0)
+        self.alphas_cumprod_prev = np.append(1.0, self.alphas_cumprod[:-1])
+        self.alphas_cumprod_next = np.append(self.alphas_cumprod[1:], 0.0)
+        self.sqrt_alphas_cumprod = np.sqrt(self.alphas_cumprod)
+        self.sqrt_one_minus_alphas_cumprod = np.sqrt(1.0 - self.alphas_cumprod)
+        self.log_one_minus_alphas_cumprod = np.log(1.0 - self.alphas_cumprod)
+        self.sqrt_recip_alphas_cumprod = np.sqrt(1.0 / self.alphas_cumprod)
+        self.sqrt_recipm1_alphas_cumprod = np.sqrt(1.0 / self.alphas_cumprod - 1)
+        # Posterior q(x_{t-1} | x_t, x_0).
+        self.posterior_variance = (
+            betas * (1.0 - self.alphas_cumprod_prev) / (1.0 - self.alphas_cumprod)
+        )
+        # The posterior variance is 0 at t = 0; ADM clips its log by repeating t = 1.
+        self.posterior_log_variance_clipped = np.log(
+            np.append(self.posterior_variance[1], self.posterior_variance[1:])
+        )
+        self.posterior_mean_coef1 = (
+            betas * np.sqrt(self.alphas_cumprod_prev) / (1.0 - self.alphas_cumprod)
+        )
+        self.posterior_mean_coef2 = (
+            (1.0 - self.alphas_cumprod_prev) * np.sqrt(alphas) / (1.0 - self.alphas_cumprod)
+        )
+        self.snr = snr_of(self.alphas_cumprod)
+
+        self.weighting = weighting
+        self.weighting_params = dict(weighting_params or {})
+        if model_mean_type in TARGET_OF:
+            target = TARGET_OF[model_mean_type]
+            self.loss_weights = weight(weighting, self.snr, target, **self.weighting_params)
+        elif weighting == "constant":
+            self.loss_weights = np.ones(self.num_timesteps)
+        else:
+            raise ValueError(f"weighting {weighting!r} needs an eps, x0 or v target, "
+                             f"not {model_mean_type}")
+
+        # FIXED_LARGE uses betas, with the first entry replaced for a better decoder NLL.
+        fixed_large = np.append(self.posterior_variance[1], self.betas[1:])
+        self._arrays = {
+            "sqrt_alphas_cumprod": self.sqrt_alphas_cumprod,
+            "sqrt_one_minus_alphas_cumprod": self.sqrt_one_minus_alphas_cumprod,
+            "one_minus_alphas_cumprod": 1.0 - self.alphas_cumprod,
+            "log_one_minus_alphas_cumprod": self.log_one_minus_alphas_cumprod,
+            "sqrt_recip_alphas_cumprod": self.sqrt_recip_alphas_cumprod,
+            "sqrt_recipm1_alphas_cumprod": self.sqrt_recipm1_alphas_cumprod,
+            "alphas_cumprod": self.alphas_cumprod,
+            "alphas_cumprod_prev": self.alphas_cumprod_prev,
+            "posterior_mean_coef1": self.posterior_mean_coef1,
+            "posterior_mean_coef2": self.posterior_mean_coef2,
+            "posterior_variance": self.posterior_variance,
+            "posterior_log_variance_clipped": self.posterior_log_variance_clipped,
+            "log_betas": np.log(self.betas),
+            "fixed_large_variance": fixed_large,
+            "fixed_large_log_variance": np.log(fixed_large),
+            "recip_posterior_mean_coef1": 1.0 / self.posterior_mean_coef1,
+            "posterior_mean_coef_ratio": self.posterior_mean_coef2 / self.posterior_mean_coef1,
+            "loss_weights": self.loss_weights,
+        }
+        self._tensors: dict[torch.device, dict[str, torch.Tensor]] = {}
+
+    # -- coefficient tables -------------------------------------------------------------
+    def _extract(self, name: str, t: torch.Tensor, shape: torch.Size) -> torch.Tensor:
+        """Table ``name`` at timesteps ``t`` as float32, broadcast to ``shape``."""
+        tables = self._tensors.get(t.device)
+        if tables is None:
+            tables = {
+                k: torch.from_numpy(v).to(device=t.device, dtype=torch.float32)
+                for k, v in self._arrays.items()
+            }
+            self._tensors[t.device] = tables
+        res = tables[name][t]
+        return res.view(res.shape + (1,) * (len(shape) - res.ndim)).expand(shape)
+
+    def _scale_timesteps(self, t: torch.Tensor) -> torch.Tensor:
+        """The timesteps the network sees (ADM: floats in [0, 1000) when rescaling)."""
+        if self.rescale_timesteps:
+            return t.float() * (1000.0 / self.num_timesteps)
+        return t
+
+    # -- forward process ----------------------------------------------------------------
+    def q_mean_variance(self, x_start: torch.Tensor, t: torch.Tensor):
+        """Mean, variance and log variance of q(x_t | x_0)."""
+        mean = self._extract("sqrt_alphas_cumprod", t, x_start.shape) * x_start
+        variance = self._extract("one_minus_alphas_cumprod", t, x_start.shape)
+        log_variance = self._extract("log_one_minus_alphas_cumprod", t, x_start.shape)
+        return mean, variance, log_variance
+
+    def q_sample(self, x_start: torch.Tensor, t: torch.Tensor, noise: torch.Tensor | None = None):
+        """x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) noise."""
+        if noise is None:
+            noise = torch.randn_like(x_start)
+        if noise.shape != x_start.shape:
+            raise ValueError(f"noise shape {tuple(noise.shape)} != x_start {tuple(x_start.shape)}")
+        return (
+            self._extract("sqrt_alphas_cumprod", t, x_start.shape) * x_start
+            + self._extract("sqrt_one_minus_alphas_cumprod", t, x_start.shape) * noise
+        )
+
+    def q_posterior_mean_variance(self, x_start: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor):
+        """Mean, variance and clipped log variance of q(x_{t-1} | x_t, x_0)."""
+        mean = (
+            self._extract("posterior_mean_coef1", t, x_t.shape) * x_start
+            + self._extract("posterior_mean_coef2", t, x_t.shape) * x_t
+        )
+        variance = self._extract("posterior_variance", t, x_t.shape)
+        log_variance = self._extract("posterior_log_variance_clipped", t, x_t.shape)
+        return mean, variance, log_variance
+
+    # -- reverse process ----------------------------------------------------------------
+    def p_mean_variance(
+        self, model, x, t, clip_denoised=True, denoised_fn=None, model_kwargs=None
+    ) -> dict[str, torch.Tensor]:
+        """Run the model; return p(x_{t-1} | x_t) as ``mean``, ``variance``,
+        ``log_variance`` and the model's ``pred_xstart``."""
+        model_output = model(x, self._scale_timesteps(t), **(model_kwargs or {}))
+        return self._p_mean_variance_from_output(model_output, x, t, clip_denoised, denoised_fn)
+
+    def _p_mean_variance_from_output(self, model_output, x, t, clip_denoised, denoised_fn):
+        B, C = x.shape[:2]
+        if t.shape != (B,):
+            raise ValueError(f"t must have shape ({B},), got {tuple(t.shape)}")
+        if self.model_var_type in (ModelVarType.LEARNED, ModelVarType.LEARNED_RANGE):
+            if model_output.shape != (B, C * 2, *x.shape[2:]):
+                raise ValueError(f"a learned-variance model must output {2 * C} channels, "
+                                 f"got shape {tuple(model_output.shape)}")
+            model_output, var_values = torch.split(model_output, C, dim=1)
+            if self.model_var_type == ModelVarType.LEARNED:
+                log_variance = var_values
+            else:
+                min_log = self._extract("posterior_log_variance_clipped", t, x.shape)
+                max_log = self._extract("log_betas", t, x.shape)
+                frac = (var_values + 1) / 2  # [-1, 1] -> [min_log, max_log]
+                log_variance = frac * max_log + (1 - frac) * min_log
+            variance = torch.exp(log_variance)
+        elif self.model_var_type == ModelVarType.FIXED_LARGE:
+            variance = self._extract("fixed_large_variance", t, x.shape)
+            log_variance = self._extract("fixed_large_log_variance", t, x.shape)
+        else:
+            variance = self._extract("posterior_variance", t, x.shape)
+            log_variance = self._extract("posterior_log_variance_clipped", t, x.shape)
+
+        def process_xstart(x0):
+            if denoised_fn is not None:
+                x0 = denoised_fn(x0)
+            return x0.clamp(-1, 1) if clip_denoised else x0
+
+        if self.model_mean_type == ModelMeanType.PREVIOUS_X:
+            pred_xstart = process_xstart(self._predict_xstart_from_xprev(x, t, model_output))
+            mean = model_output
+        else:
+            if self.model_mean_type == ModelMeanType.START_X:
+                pred_xstart = process_xstart(model_output)
+            elif self.model_mean_type == ModelMeanType.EPSILON:
+                pred_xstart = process_xstart(self._predict_xstart_from_eps(x, t, model_output))
+            else:
+                pred_xstart = process_xstart(self._predict_xstart_from_v(x, t, model_output))
+            mean, _, _ = self.q_posterior_mean_variance(pred_xstart, x, t)
+        return {"mean": mean, "variance": variance, "log_variance": log_variance,
+                "pred_xstart": pred_xstart}
+
+    def _predict_xstart_from_eps(self, x_t, t, eps):
+        return (
+            self._extract("sqrt_recip_alphas_cumprod", t, x_t.shape) * x_t
+            - self._extract("sqrt_recipm1_alphas_cumprod", t, x_t.shape) * eps
+        )
+
+    def _predict_xstart_from_v(self, x_t, t, v):
+        return (
+            self._extract("sqrt_alphas_cumprod", t, x_t.shape) * x_t
+            - self._extract("sqrt_one_minus_alphas_cumprod", t, x_t.shape) * v
+        )
+
+    def _predict_xstart_from_xprev(self, x_t, t, xprev):
+        return (  # (xprev - coef2 * x_t) / coef1
+            self._extract("recip_posterior_mean_coef1", t, x_t.shape) * xprev
+            - self._extract("posterior_mean_coef_ratio", t, x_t.shape) * x_t
+        )
+
+    def _predict_eps_from_xstart(self, x_t, t, pred_xstart):
+        return (
+            self._extract("sqrt_recip_alphas_cumprod", t, x_t.shape) * x_t - pred_xstart
+        ) / self._extract("sqrt_recipm1_alphas_cumprod", t, x_t.shape)
+
+    def condition_mean(self, cond_fn, p_mean_var, x, t, model_kwargs=None):
+        """Shift the mean by variance * grad log p(y | x_t) (Sohl-Dickstein et al. 2015)."""
+        gradient = cond_fn(x, self._scale_timesteps(t), **(model_kwargs or {}))
+        return p_mean_var["mean"].float() + p_mean_var["variance"] * gradient.float()
+
+    def condition_score(self, cond_fn, p_mean_var, x, t, model_kwargs=None):
+        """Condition the implied score instead (Song et al. 2020); used by DDIM."""
+        alpha_bar = self._extract("alphas_cumprod", t, x.shape)
+        eps = self._predict_eps_from_xstart(x, t, p_mean_var["pred_xstart"])
+        eps = eps - (1 - alpha_bar).sqrt() * cond_fn(
+            x, self._scale_timesteps(t), **(model_kwargs or {})
+        )
+        out = dict(p_mean_var)
+        out["pred_xstart"] = self._predict_xstart_from_eps(x, t, eps)
+        out["mean"], _, _ = self.q_posterior_mean_variance(out["pred_xstart"], x, t)
+        return out
+
+    # -- samplers -----------------------------------------------------------------------
+    def p_sample(self, model, x, t, clip_denoised=True, denoised_fn=None, cond_fn=None,
+                 model_kwargs=None, noise=None) -> dict[str, torch.Tensor]:
+        """One ancestral step x_t -> x_{t-1}; ``noise`` defaults to randn_like(x)."""
+        out = self.p_mean_variance(model, x, t, clip_denoised, denoised_fn, model_kwargs)
+        if noise is None:
+            noise = torch.randn_like(x)
+        nonzero_mask = (t != 0).float().view(-1, *([1] * (x.ndim - 1)))  # no noise at t = 0
+        if cond_fn is not None:
+            out["mean"] = self.condition_mean(cond_fn, out, x, t, model_kwargs=model_kwargs)
+        sample = out["mean"] + nonzero_mask * torch.exp(0.5 * out["log_variance"]) * noise
+        return {"sample": sample, "pred_xstart": out["pred_xstart"]}
+
+    def ddim_sample(self, model, x, t, clip_denoised=True, denoised_fn=None, cond_fn=None,
+                    model_kwargs=None, eta=0.0, noise=None) -> dict[str, torch.Tensor]:
+        """One DDIM step (Song et al. 2021, Eq. 12) with stochasticity ``eta``."""
+        out = self.p_mean_variance(model, x, t, clip_denoised, denoised_fn, model_kwargs)
+        if cond_fn is not None:
+            out = self.condition_score(cond_fn, out, x, t, model_kwargs=model_kwargs)
+        # Re-derive eps from x0 so that every target takes the same step.
+        eps = self._predict_eps_from_xstart(x, t, out["pred_xstart"])
+        alpha_bar = self._extract("alphas_cumprod", t, x.shape)
+        alpha_bar_prev = self._extract("alphas_cumprod_prev", t, x.shape)
+        sigma = (
+            eta
+            * torch.sqrt((1 - alpha_bar_prev) / (1 - alpha_bar))
+            * torch.sqrt(1 - alpha_bar / alpha_bar_prev)
+        )
+        if noise is None:
+            noise = torch.randn_like(x)
+        mean_pred = (
+            out["pred_xstart"] * torch.sqrt(alpha_bar_prev)
+            + torch.sqrt(1 - alpha_bar_prev - sigma**2) * eps
+        )
+        nonzero_mask = (t != 0).float().view(-1, *([1] * (x.ndim - 1)))
+        sample = mean_pred + nonzero_mask * sigma * noise
+        return {"sample": sample, "pred_xstart": out["pred_xstart"]}
+
+    def p_sample_loop(self, model, shape, noise=None, clip_denoised=True, denoised_fn=None,
+                      cond_fn=None, model_kwargs=None, device=None, progress=False,
+                      step_noise: StepNoise | None = None) -> torch.Tensor:
+        """Ancestral sampling from x_T = ``noise`` (or randn) down to x_0.
+
+        ``step_noise(t, shape)`` supplies each step's noise; with per-sample generators behind
+        it, sample i does not depend on the batch it was drawn in.
+        """
+        steps = self.p_sample_loop_progressive(
+            model, shape, noise, clip_denoised, denoised_fn, cond_fn, model_kwargs, device,
+            progress, step_noise,
+        )
+        return deque(steps, maxlen=1)[0]["sample"]
+
+    def p_sample_loop_progressive(self, model, shape, noise=None, clip_denoised=True,
+                                  denoised_fn=None, cond_fn=None, model_kwargs=None,
+                                  device=None, progress=False,
+                                  step_noise: StepNoise | None = None) -> Iterator[dict]:
+        """As p_sample_loop, yielding each step's ``sample`` and ``pred_xstart``."""
+        yield from self._loop(self.p_sample, model, shape, noise, device, progress, step_noise,
+                              clip_denoised=clip_denoised, denoised_fn=denoised_fn,
+                              cond_fn=cond_fn, model_kwargs=model_kwargs)
+
+    def ddim_sample_loop(self, model, shape, noise=None, clip_denoised=True, denoised_fn=None,
+                         cond_fn=None, model_kwargs=None, device=None, progress=False,
+                         eta=0.0, step_noise: StepNoise | None = None) -> torch.Tensor:
+        """DDIM sampling from x_T = ``noise``; arguments as p_sample_loop plus ``eta``."""
+        steps = self.ddim_sample_loop_progressive(
+            model, shape, noise, clip_denoised, denoised_fn, cond_fn, model_kwargs, device,
+            progress, eta, step_noise,
+        )
+        return deque(steps, maxlen=1)[0]["sample"]
+
+    def ddim_sample_loop_progressive(self, model, shape, noise=None, clip_denoised=True,
+                                     denoised_fn=None, cond_fn=None, model_kwargs=None,
+                                     device=None, progress=False, eta=0.0,
+                                     step_noise: StepNoise | None = None) -> Iterator[dict]:
+        """As ddim_sample_loop, yielding each step's ``sample`` and ``pred_xstart``."""
+        yield from self._loop(self.ddim_sample, model, shape, noise, device, progress,
+                              step_noise, clip_denoised=clip_denoised, denoised_fn=denoised_fn,
+                              cond_fn=cond_fn, model_kwargs=model_kwargs, eta=eta)
+
+    def _loop(self, step, model, shape, noise, device, progress, step_noise, **kwargs):
+        if not isinstance(shape, tuple | list):
+            raise ValueError(f"shape must be a tuple or list, got {shape!r}")
+        if noise is not None:
+            img = noise
+        else:
+            if device is None:
+                device = next(model.parameters()).device
+            img = torch.randn(*shape, device=device)
+        indices = range(self.num_timesteps - 1, -1, -1)
+        if progress:
+            indices = tqdm(indices, desc="sampling", leave=False)
+        for i in indices:
+            t = torch.full((shape[0],), i, device=img.device, dtype=torch.long)
+            step_eps = None if step_noise is None else step_noise(i, tuple(img.shape)).to(img)
+            with torch.no_grad():
+                out = step(model, img, t, noise=step_eps, **kwargs)
+            yield out
+            img = out["sample"]
+
+    # -- training -----------------------------------------------------------------------
+    def _vb_terms_bpd(self, model, x_start, x_t, t, clip_denoised=True, model_kwargs=None):
+        """The VLB term at t in bits per dimension: KL(q(x_{t-1}|x_t,x_0) || p(x_{t-1}|x_t)),
+        or the decoder NLL at t = 0; returns ``output`` [N] and ``pred_xstart``."""
+        model_output = model(x_t, self._scale_timesteps(t), **(model_kwargs or {}))
+        return self._vb_terms_from_output(model_output, x_start, x_t, t, clip_denoised)
+
+    def _vb_terms_from_output(self, model_output, x_start, x_t, t, clip_denoised):
+        true_mean, _, true_log_variance = self.q_posterior_mean_variance(x_start, x_t, t)
+        out = self._p_mean_variance_from_output(model_output, x_t, t, clip_denoised, None)
+        kl = normal_kl(true_mean, true_log_variance, out["mean"], out["log_variance"])
+        kl = mean_flat(kl) / np.log(2.0)
+        decoder_nll = -discretized_gaussian_log_likelihood(
+            x_start, means=out["mean"], log_scales=0.5 * out["log_variance"]
+        )
+        decoder_nll = mean_flat(decoder_nll) / np.log(2.0)
+        return {"output": torch.where(t == 0, decoder_nll, kl), "pred_xstart": out["pred_xstart"]}
+
+    def training_target(self, x_start, x_t, t, noise) -> torch.Tensor:
+        """What the network is trained to output (its mean half) for this mean type."""
+        if self.model_mean_type == ModelMeanType.EPSILON:
+            return noise
+        if self.model_mean_type == ModelMeanType.START_X:
+            return x_start
+        if self.model_mean_type == ModelMeanType.VELOCITY:
+            return (
+                self._extract("sqrt_alphas_cumprod", t, x_start.shape) * noise
+                - self._extract("sqrt_one_minus_alphas_cumprod", t, x_start.shape) * x_start
+            )
+        return self.q_posterior_mean_variance(x_start, x_t, t)[0]
+
+    def training_losses(self, model, x_start, t, model_kwargs=None, noise=None
+                        ) -> dict[str, torch.Tensor]:
+        """Per-sample losses at timesteps ``t``: ``loss``, and for MSE losses ``mse`` (the
+        weighted MSE of the target) plus ``vb`` when the variance is learned."""
+        model_kwargs = model_kwargs or {}
+        if noise is None:
+            noise = torch.randn_like(x_start)
+        x_t = self.q_sample(x_start, t, noise=noise)
+        model_output = model(x_t, self._scale_timesteps(t), **model_kwargs)
+        terms: dict[str, torch.Tensor] = {}
+        if self.loss_type.is_vb():
+            terms["loss"] = self._vb_terms_from_output(model_output, x_start, x_t, t, False)[
+                "output"]
+            if self.loss_type == LossType.RESCALED_KL:
+                terms["loss"] = terms["loss"] * self.num_timesteps
+            return terms
+
+        if self.model_var_type in (ModelVarType.LEARNED, ModelVarType.LEARNED_RANGE):
+            C = x_t.shape[1]
+            model_output, var_values = torch.split(model_output, C, dim=1)
+            # The VB term trains the variance only: the mean is detached.
+            frozen = torch.cat([model_output.detach(), var_values], dim=1)
+            terms["vb"] = self._vb_terms_from_output(frozen, x_start, x_t, t, False)["output"]
+            if self.loss_type == LossType.RESCALED_MSE:
+                # ADM: divide by 1000 for equivalence with the initial implementation.
+                terms["vb"] = terms["vb"] * (self.num_timesteps / 1000.0)
+
+        target = self.training_target(x_start, x_t, t, noise)
+        if model_output.shape != target.shape:
+            raise ValueError(f"model output {tuple(model_output.shape)} does not match the "
+                             f"target {tuple(target.shape)}")
+        mse = mean_flat((target - model_output) ** 2)
+        if self.weighting != "constant":  # the one place where weights are applied
+            mse = mse * self._extract("loss_weights", t, mse.shape)
+        terms["mse"] = mse
+        terms["loss"] = mse + terms["vb"] if "vb" in terms else mse
+        return terms
+
+    def config(self) -> dict[str, Any]:
+        """The settings that define this diffusion (for logs and run directories)."""
+        return {"num_timesteps": self.num_timesteps, "model_mean_type": self.model_mean_type.name,
+                "model_var_type": self.model_var_type.name, "loss_type": self.loss_type.name,
+                "rescale_timesteps": self.rescale_timesteps, "weighting": self.weighting,
+                "weighting_params": dict(self.weighting_params)}
