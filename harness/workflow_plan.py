@@ -1,0 +1,352 @@
+"""The workflow's plan: which datasets, training runs, cells and analyses a config asks for.
+
+Shared by the Snakemake rules (workflow/rules/common.smk) and `harness cell` / `harness estimate`,
+so the three agree on every path. Pure functions of a validated config dict (defaults filled by
+the JSON schema in workflow/schemas/config.schema.yaml); errors name the config key at fault.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator, validators
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA_PATH = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+USES = ("table1", "table2", "table3", "table4", "fig7a", "fig7b")
+ANALYSES = ("fig4", "fig10")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One evaluated number: (dataset, target, weighting, iteration, sampler, steps)."""
+
+    dataset: str
+    target: str
+    weighting: str
+    iteration: int
+    sampler: str
+    steps: int
+
+    @property
+    def run(self) -> str:
+        return f"{self.dataset}/{self.target}-{self.weighting}"
+
+    @property
+    def stem(self) -> str:
+        return f"{self.run}/{self.iteration}/{self.sampler}{self.steps}"
+
+    def metrics_path(self) -> str:
+        return f"results/metrics/{self.stem}.json"
+
+    def samples_path(self) -> str:
+        return f"results/samples/{self.stem}.npz"
+
+    def grid_path(self) -> str:
+        return f"results/samples/{self.stem}.png"
+
+
+@dataclass
+class Plan:
+    """Everything the DAG computes for one config."""
+
+    cells: list[dict] = field(default_factory=list)  # plan.json cells (+ "_cell")
+    runs: dict[tuple[str, str, str], set[int]] = field(default_factory=dict)
+    analysis: list[dict] = field(default_factory=list)
+
+    def unique_cells(self) -> list[Cell]:
+        return sorted({c["_cell"] for c in self.cells}, key=lambda c: c.stem)
+
+
+# --------------------------------------------------------------------------- config loading
+def _with_defaults(cls):
+    """A validator class that fills `default` values while validating (as Snakemake does)."""
+    validate_properties = cls.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for key, sub in properties.items():
+                if "default" in sub:
+                    instance.setdefault(key, json.loads(json.dumps(sub["default"])))
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return validators.extend(cls, {"properties": set_defaults})
+
+
+def load_schema() -> dict:
+    with open(SCHEMA_PATH) as f:
+        return yaml.safe_load(f)
+
+
+@functools.cache
+def known_weightings() -> tuple[str, ...]:
+    return tuple(load_schema()["$defs"]["weighting"]["enum"])
+
+
+def validate_config(config: dict) -> dict:
+    """Validate `config` in place, filling defaults; ValueError names the key at fault."""
+    validator = _with_defaults(Draft202012Validator)(load_schema())
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    if errors:
+        e = errors[0]
+        key = ".".join(str(p) for p in e.absolute_path) or "<top level>"
+        raise ValueError(f"config key {key}: {e.message}")
+    return config
+
+
+def load_config(configfiles: list[str | Path], overrides: dict | None = None) -> dict:
+    """Merge YAML config files (later wins, recursively) and overrides, then validate."""
+    config: dict = {}
+    for path in configfiles:
+        with open(path) as f:
+            _merge(config, yaml.safe_load(f) or {})
+    _merge(config, overrides or {})
+    return validate_config(config)
+
+
+def _merge(base: dict, new: dict) -> None:
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+
+
+# --------------------------------------------------------------------------- checks
+def data_source(config: dict, name: str) -> str:
+    """The `--source` of `harness prepare` for dataset `name` (a folder for folder datasets)."""
+    ds = config["datasets"][name]
+    if ds["source"] != "folder":
+        return ds["source"]
+    if ds.get("path"):
+        return str(ds["path"])
+    if not config.get("data_root"):
+        raise ValueError(
+            f"datasets.{name}: source 'folder' needs datasets.{name}.path or data_root"
+        )
+    return str(Path(config["data_root"]) / (ds.get("folder") or name))
+
+
+def _check_dataset(config: dict, name: str, key: str) -> None:
+    if name not in config["datasets"]:
+        raise ValueError(
+            f"{key}: unknown dataset '{name}'; defined datasets: {sorted(config['datasets'])}"
+        )
+
+
+def _check_steps(config: dict, steps: int, key: str) -> None:
+    T = config["diffusion"]["steps"]
+    if steps > T:
+        raise ValueError(f"{key}: {steps} sampling steps exceed diffusion.steps (T={T})")
+
+
+def _check_weighting(weighting: str, key: str) -> None:
+    if weighting not in known_weightings():
+        raise ValueError(
+            f"{key}: unknown weighting '{weighting}'; choose from {list(known_weightings())}")
+
+
+def check_config(config: dict) -> None:
+    """Cross-field checks the schema cannot express; raise ValueError naming the key."""
+    n, k = config["sampling"]["num_samples"], config["metrics"]["kid_subset_size"]
+    if n < k:
+        raise ValueError(
+            f"sampling.num_samples ({n}) is smaller than metrics.kid_subset_size ({k})"
+        )
+    for name, ds in config["datasets"].items():
+        if ds["source"].startswith("builtin:") and not ds.get("count"):
+            raise ValueError(f"datasets.{name}.count: required for source '{ds['source']}'")
+
+
+def check_data_paths(config: dict, names: set[str]) -> None:
+    """Every folder dataset in use must exist on disk."""
+    for name in sorted(names):
+        if config["datasets"][name]["source"] != "folder":
+            continue
+        src = Path(data_source(config, name))
+        if not src.exists():
+            via = f"datasets.{name}.path" if config["datasets"][name].get("path") else "data_root"
+            raise ValueError(
+                f"datasets.{name}: data folder '{src}' does not exist (set by {via}"
+                f"{'' if via != 'data_root' else '=' + repr(config['data_root'])})"
+            )
+
+
+# --------------------------------------------------------------------------- plan
+def build_plan(config: dict, check_paths: bool = True) -> Plan:
+    """Compute every cell, training run and analysis the config asks for."""
+    check_config(config)
+    exps = config["experiments"]
+    plan = Plan()
+    merged: dict[tuple, dict] = {}
+    default_it = config["training"]["iterations"]
+    default_sampler = config["sampling"]["sampler"]
+
+    def add(use, key, dataset, target, weighting, steps, iteration=None, sampler=None,
+            paper_dataset=None, paper_iteration=None):
+        _check_dataset(config, dataset, f"{key}.dataset")
+        _check_weighting(weighting, f"{key}.weighting")
+        _check_steps(config, steps, f"{key}.steps")
+        cell = Cell(dataset, target, weighting, int(iteration or default_it),
+                    sampler or default_sampler, int(steps))
+        paper = paper_dataset or config["datasets"][dataset].get("stands_for")
+        ident = (cell, paper, paper_iteration)
+        if ident not in merged:
+            entry = {"uses": [], "paper_dataset": paper, **_cell_dict(cell),
+                     "metrics": cell.metrics_path(), "grid": cell.grid_path(), "_cell": cell}
+            if paper_iteration is not None:
+                entry["paper_iteration"] = paper_iteration
+            merged[ident] = entry
+            plan.cells.append(entry)
+        if use not in merged[ident]["uses"]:
+            merged[ident]["uses"].append(use)
+
+    for use in ("table1", "table2"):
+        exp = exps.get(use)
+        if not exp:
+            continue
+        for i, row in enumerate(exp["rows"]):
+            for steps in row["steps"]:
+                for w in exp["weightings"]:
+                    add(use, f"experiments.{use}.rows[{i}]", row["dataset"], exp["target"], w,
+                        steps, exp.get("iteration"), exp.get("sampler"), row.get("paper_dataset"))
+    if exp := exps.get("table3"):
+        for i, it in enumerate(exp["iterations"]):
+            for w in exp["weightings"]:
+                add("table3", f"experiments.table3.iterations[{i}]", exp["dataset"], exp["target"],
+                    w, exp["steps"], it["iteration"], exp.get("sampler"), exp.get("paper_dataset"),
+                    it["paper_iteration"])
+    if exp := exps.get("table4"):
+        for i, col in enumerate(exp["columns"]):
+            add("table4", f"experiments.table4.columns[{i}]", exp["dataset"], col["target"],
+                col["weighting"], exp["steps"], exp.get("iteration"), exp.get("sampler"),
+                exp.get("paper_dataset"))
+    if exp := exps.get("fig7a"):
+        for it in exp["iterations"]:
+            for w in exp["weightings"]:
+                add("fig7a", "experiments.fig7a", exp["dataset"], exp["target"], w, exp["steps"],
+                    it, exp.get("sampler"), exp.get("paper_dataset"))
+    if exp := exps.get("fig7b"):
+        for steps in exp["steps"]:
+            for w in exp["weightings"]:
+                add("fig7b", "experiments.fig7b", exp["dataset"], exp["target"], w, steps,
+                    exp.get("iteration"), exp.get("sampler"), exp.get("paper_dataset"))
+
+    for cell in plan.unique_cells():
+        plan.runs.setdefault((cell.dataset, cell.target, cell.weighting), set()).add(cell.iteration)
+    analyses: dict[tuple, dict] = {}
+    for fig in ANALYSES:
+        exp = exps.get(fig)
+        if not exp:
+            continue
+        _check_dataset(config, exp["dataset"], f"experiments.{fig}.dataset")
+        it = int(exp.get("iteration") or default_it)
+        for w in exp["weightings"]:
+            _check_weighting(w, f"experiments.{fig}.weightings")
+            ident = (exp["dataset"], exp["target"], w, it)
+            if ident not in analyses:
+                stem = f"results/analysis/{exp['dataset']}/{exp['target']}-{w}/{it}"
+                analyses[ident] = {
+                    "figure": [], "dataset": exp["dataset"],
+                    "paper_dataset": exp.get("paper_dataset")
+                    or config["datasets"][exp["dataset"]].get("stands_for"),
+                    "target": exp["target"], "weighting": w, "iteration": it,
+                    "mse": f"{stem}/mse.json", "x0": f"{stem}/x0.npz"}
+            figs = analyses[ident]["figure"]
+            figs += [f for f in ([fig, "fig3"] if fig == "fig4" else [fig]) if f not in figs]
+            plan.runs.setdefault(ident[:3], set()).add(it)
+    plan.analysis = list(analyses.values())
+    if check_paths:
+        check_data_paths(config, {run[0] for run in plan.runs})
+    return plan
+
+
+def _cell_dict(cell: Cell) -> dict:
+    return {"dataset": cell.dataset, "target": cell.target, "weighting": cell.weighting,
+            "iteration": cell.iteration, "sampler": cell.sampler, "steps": cell.steps}
+
+
+def eval_iterations(config: dict, plan: Plan, run: tuple[str, str, str]) -> list[int]:
+    """EMA checkpoints of `run`: those its cells need + training.eval_iterations below the max."""
+    needed = plan.runs[run]
+    top = max(needed)
+    return sorted(needed | {i for i in config["training"]["eval_iterations"] if i <= top})
+
+
+def model_config(config: dict, dataset: str) -> dict:
+    """create_model kwargs for `dataset` (global model keys + the dataset's overrides)."""
+    ds = config["datasets"][dataset]
+    model = {**config["model"], **ds.get("model", {})}
+    model.update(image_size=ds["resolution"], class_cond=ds["class_cond"])
+    if ds["class_cond"] and ds.get("num_classes"):
+        model["num_classes"] = ds["num_classes"]
+    return model
+
+
+def digest(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def run_hash(config: dict, dataset: str) -> str:
+    """Hash of everything that determines a training run of `dataset` (not the other datasets)."""
+    return digest({"dataset": config["datasets"][dataset], "model": model_config(config, dataset),
+                   "diffusion": config["diffusion"], "training": config["training"]})
+
+
+def cell_hash(config: dict, dataset: str) -> str:
+    """Hash of everything that determines a cell's number (run + sampling + metrics protocol)."""
+    return digest({"run": run_hash(config, dataset), "sampling": config["sampling"],
+                   "metrics": config["metrics"]})
+
+
+def plan_json(config: dict, plan: Plan, code_commit: str) -> dict:
+    """The results/plan.json document read by `harness report` (format in CONTRACTS.md)."""
+    used = sorted({run[0] for run in plan.runs})
+    return {
+        "preset": config["preset"],
+        "scale": config["scale"],
+        "config_hash": digest(config),
+        "code_commit": code_commit,
+        "datasets": {
+            name: {k: config["datasets"][name].get(k)
+                   for k in ("stands_for", "count", "resolution", "class_cond", "source")}
+            for name in used
+        },
+        "cells": [{k: v for k, v in c.items() if k != "_cell"} for c in plan.cells],
+        "analysis": plan.analysis,
+        "training": [
+            {"dataset": d, "target": t, "weighting": w, "run_dir": f"results/train/{d}/{t}-{w}",
+             "status": f"results/train/{d}/{t}-{w}/status.json",
+             "iterations": eval_iterations(config, plan, (d, t, w))}
+            for (d, t, w) in sorted(plan.runs)
+        ],
+        "bench_dir": "results/bench",
+    }
+
+
+def cli_args(options: dict) -> list[str]:
+    """`--kebab-case value` for each option; booleans as --flag/--no-flag; None left out."""
+    out = []
+    for key, value in options.items():
+        flag = "--" + key.replace("_", "-")
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            out.append(flag if value else "--no-" + key.replace("_", "-"))
+        elif value == "":
+            out.append(f"{flag} ''")
+        else:
+            out.append(f"{flag} {value}")
+    return out
+
+
+def write_plan(plan: dict, path: str | Path, log: str | Path) -> None:
+    """Write plan.json (the plan rule's whole job) and a one-line summary to its log."""
+    Path(path).write_text(json.dumps(plan, indent=1) + "\n")
+    Path(log).write_text(f"{len(plan['cells'])} cells, {len(plan['training'])} runs\n")

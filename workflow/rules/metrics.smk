@@ -1,0 +1,32 @@
+# metrics: samples + the dataset's reference statistics -> one JSON per cell (FID, KID, IS, colour shift).
+
+
+rule metrics:
+    input:
+        samples="results/samples/{dataset}/{target}-{weighting}/{iteration}/{sampler}{steps}.npz",
+        refstats="results/refstats/{dataset}.npz",
+    output:
+        "results/metrics/{dataset}/{target}-{weighting}/{iteration}/{sampler}{steps}.json",
+    params:
+        kid=config["metrics"]["kid_subset_size"],
+        seed=config["metrics"]["seed"],
+        config_hash=lambda wc: wp.cell_hash(config, wc.dataset),
+        extra=" ".join(
+            x
+            for x in (
+                opt("--inception-weights", config["metrics"]["inception_weights"]),
+                opt("--is-weights", config["metrics"]["is_weights"]),
+            )
+            if x
+        ),
+    log:
+        "results/logs/metrics/{dataset}/{target}-{weighting}/{iteration}/{sampler}{steps}.log",
+    threads: res("metrics", "cpus")
+    resources:
+        **slurm("metrics"),
+    shell:
+        "harness metrics --samples {input.samples} --refstats {input.refstats} --out {output}"
+        " --dataset {wildcards.dataset} --target {wildcards.target}"
+        " --weighting {wildcards.weighting} --iteration {wildcards.iteration}"
+        " --sampler {wildcards.sampler} --steps {wildcards.steps} --kid-subset-size {params.kid}"
+        " --config-hash {params.config_hash} --seed {params.seed} {params.extra} > {log} 2>&1"
