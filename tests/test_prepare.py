@@ -1,0 +1,141 @@
+"""`prepare_dataset` and `harness prepare`: outputs, manifest, hashes, idempotence, errors."""
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+from PIL import Image
+
+from harness.cli import main
+from harness.data import ImageDataset, dataset_hashes, generate, prepare_dataset, read_images
+from harness.data.manifest import manifest_path
+from harness.data.registry import PAPER_DATASETS, resolve_path
+
+
+def test_builtin_folder_layout_and_manifest(tmp_path):
+    out = tmp_path / "data" / "shapes"
+    m = prepare_dataset("shapes", "builtin:colorshapes", 16, out, count=30, seed=4, progress=False)
+    assert sorted(p.name for p in out.iterdir()) == [f"{i:06d}.png" for i in range(30)]
+    on_disk = json.loads((tmp_path / "data" / "shapes.json").read_text())
+    assert on_disk == m
+    for key, value in {
+        "dataset": "shapes", "source": "builtin:colorshapes", "count": 30, "resolution": 16,
+        "class_cond": False, "num_classes": None, "seed": 4, "format": "folder",
+    }.items():
+        assert m[key] == value
+    assert len(m["sha256"]) == 64 and len(m["pixel_sha256"]) == 64
+    assert dataset_hashes(out) == {k: m[k] for k in ("count", "sha256", "pixel_sha256")}
+    images, _ = read_images(out, progress=False)  # PNGs hold exactly the generated pixels
+    np.testing.assert_array_equal(images, generate("colorshapes", 30, 16, seed=4).images)
+    assert not (tmp_path / "data" / "shapes.tmp").exists()
+
+
+def test_hash_is_stable_and_folder_equals_zip(tmp_path):
+    kw = {"count": 24, "seed": 0, "class_cond": True, "progress": False}
+    a = prepare_dataset("sc", "builtin:shapeclasses", 16, tmp_path / "a", **kw)
+    b = prepare_dataset("sc", "builtin:shapeclasses", 16, tmp_path / "b", **kw)
+    z = prepare_dataset("sc", "builtin:shapeclasses", 16, tmp_path / "z.zip", fmt="zip", **kw)
+    assert a["sha256"] == b["sha256"] == z["sha256"]
+    assert a["pixel_sha256"] == z["pixel_sha256"]
+    assert manifest_path(tmp_path / "z.zip") == tmp_path / "z.json"
+    prepare_dataset("sc", "builtin:shapeclasses", 16, tmp_path / "z2.zip", fmt="zip", **kw)
+    assert (tmp_path / "z.zip").read_bytes() == (tmp_path / "z2.zip").read_bytes()
+    assert zipfile.ZipFile(tmp_path / "z.zip").namelist()[0] == "0_000000.png"
+    assert (tmp_path / "a" / "3_000003.png").is_file()
+    da, dz = ImageDataset(tmp_path / "a", 16, True), ImageDataset(tmp_path / "z.zip", 16, True)
+    assert da.num_classes == 10
+    for i in range(len(da)):
+        xa, ya = da[i]
+        xz, yz = dz[i]
+        assert torch.equal(xa, xz) and int(ya["y"]) == int(yz["y"])
+    labels = generate("shapeclasses", 24, 16).labels
+    assert sorted(int(da[i][1]["y"]) for i in range(len(da))) == sorted(labels.tolist())
+    assert a["class_counts"] == np.bincount(labels, minlength=10).tolist()
+
+
+def test_idempotent_and_refuses_a_different_request(tmp_path):
+    out = tmp_path / "d"
+    first = prepare_dataset("d", "builtin:colorshapes", 8, out, count=5, progress=False)
+    stamp = (out / "000000.png").stat().st_mtime_ns
+    again = prepare_dataset("d", "builtin:colorshapes", 8, out, count=5, verify=True)
+    assert again == first and (out / "000000.png").stat().st_mtime_ns == stamp
+    with pytest.raises(ValueError, match="count: existing 5, asked 6"):
+        prepare_dataset("d", "builtin:colorshapes", 8, out, count=6, progress=False)
+    (out / "000001.png").write_bytes((out / "000000.png").read_bytes())
+    with pytest.raises(ValueError, match="does not match its manifest"):
+        prepare_dataset("d", "builtin:colorshapes", 8, out, count=5, verify=True)
+    (tmp_path / "foreign").mkdir()
+    with pytest.raises(ValueError, match="has no manifest"):
+        prepare_dataset("f", "builtin:colorshapes", 8, tmp_path / "foreign", count=2)
+    (tmp_path / "new.tmp").mkdir()  # debris of an interrupted run is replaced
+    prepare_dataset("n", "builtin:colorshapes", 8, tmp_path / "new", count=2, progress=False)
+    assert not (tmp_path / "new.tmp").exists()
+
+
+def _photo_folder(root, class_dirs=False):
+    rng = np.random.default_rng(0)
+    sizes = [(40, 30), (64, 64), (20, 50), (33, 17)]  # mixed sizes, some smaller than 16*2
+    for i, (w, h) in enumerate(sizes):
+        sub = root / (f"c{i % 2}" if class_dirs else "")
+        sub.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)).save(sub / f"p{i}.png")
+    Image.fromarray(np.full((24, 24), 9, dtype=np.uint8), "L").save(root / "grey.jpg")
+
+
+def test_folder_source_mixed_sizes_subset_and_labels(tmp_path):
+    _photo_folder(tmp_path / "src")
+    m = prepare_dataset("mine", str(tmp_path / "src"), 16, tmp_path / "out", progress=False)
+    assert m["count"] == 5 and m["source_location"] == str((tmp_path / "src").resolve())
+    images, _ = read_images(tmp_path / "out", progress=False)
+    assert images.shape == (5, 16, 16, 3)
+    sub = prepare_dataset("mine", str(tmp_path / "src"), 16, tmp_path / "sub", count=3, seed=1)
+    assert sub["count"] == 3
+    with pytest.raises(ValueError, match="needs labels"):
+        prepare_dataset("mine", str(tmp_path / "src"), 16, tmp_path / "cc", class_cond=True)
+    assert not (tmp_path / "cc").exists() and not manifest_path(tmp_path / "cc").exists()
+    _photo_folder(tmp_path / "cls", class_dirs=True)
+    (tmp_path / "cls" / "grey.jpg").unlink()
+    m = prepare_dataset("mine", str(tmp_path / "cls"), 16, tmp_path / "cls_out", class_cond=True)
+    assert m["class_names"] == ["c0", "c1"] and m["num_classes"] == 2
+    assert sorted(p.name for p in (tmp_path / "cls_out").iterdir())[0] == "0_000000.png"
+
+
+def test_corrupt_image_stops_prepare_and_leaves_nothing(tmp_path):
+    _photo_folder(tmp_path / "src")
+    (tmp_path / "src" / "broken.png").write_bytes(b"garbage")
+    with pytest.raises(ValueError, match=r"broken\.png"):
+        prepare_dataset("x", str(tmp_path / "src"), 16, tmp_path / "out", progress=False)
+    assert list(tmp_path.iterdir()) == [tmp_path / "src"]
+
+
+def test_paper_dataset_paths_and_missing_key(tmp_path):
+    assert set(PAPER_DATASETS) == {"ffhq", "celebahq", "afhqdog", "metfaces", "cifar10", "imagenet"}
+    assert PAPER_DATASETS["metfaces"].count == 1336 and PAPER_DATASETS["cifar10"].num_classes == 10
+    with pytest.raises(ValueError, match=r"dataset 'ffhq'.*datasets\.ffhq\.path"):
+        prepare_dataset("ffhq", None, 16, tmp_path / "o")
+    with pytest.raises(ValueError, match=r"dataset 'metfaces'.*'/nowhere/mf'.*data_root"):
+        prepare_dataset("metfaces", "/nowhere/mf", 16, tmp_path / "o", config_key="data_root")
+    (tmp_path / "afhq" / "train" / "dog").mkdir(parents=True)
+    assert resolve_path("afhqdog", tmp_path / "afhq") == tmp_path / "afhq" / "train" / "dog"
+    with pytest.raises(ValueError, match="needs a download/cache folder"):
+        prepare_dataset("cifar10", "torchvision:cifar10", 32, tmp_path / "o")
+    with pytest.raises(ValueError, match="has no labels"):
+        prepare_dataset("s", "builtin:colorshapes", 16, tmp_path / "o", class_cond=True)
+
+
+def test_cli_prepare(tmp_path):
+    out = tmp_path / "digits"
+    args = ["prepare", "--dataset", "digits", "--source", "builtin:digits", "--resolution", "8",
+            "--out", str(out), "--count", "50", "--class-cond", "--num-classes", "4"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["count"] == 50 and summary["num_classes"] == 4
+    labels = {int(p.name.split("_")[0]) for p in out.iterdir()}
+    assert labels <= {0, 1, 2, 3}
+    result = CliRunner().invoke(main, ["prepare", "--dataset", "ffhq", "--resolution", "16",
+                                       "--out", str(tmp_path / "f"), "--config-key", "data_root"])
+    assert result.exit_code != 0 and "data_root" in result.output and "ffhq" in result.output
