@@ -2,6 +2,7 @@
 
 import click
 
+from harness.commands.bench import bench
 from harness.commands.prepare import prepare
 
 
@@ -13,3 +14,4 @@ def main() -> None:
 
 # Verbs are registered below, one line each.
 main.add_command(prepare)
+main.add_command(bench)

@@ -125,6 +125,8 @@ class Evidence:
                 paths = cell.get("metrics")
                 for path in paths if isinstance(paths, list) else [paths]:
                     found = resolve(path, self.plan_path)
+                    if found is not None and str(found) in files:
+                        continue  # one cell listed for several uses is still one seed
                     record = read_json(found)
                     if record is not None:
                         records.append(record)
@@ -145,7 +147,8 @@ class Evidence:
 
     def cells(self, use: str) -> list[dict]:
         """One representative plan cell per seed group whose ``uses`` include ``use``."""
-        return [cells[0] for cells in self.groups.values() if use in cells[0].get("uses", [])]
+        return [cells[0] for cells in self.groups.values()
+                if any(use in c.get("uses", []) for c in cells)]
 
     def obs(self, cell: dict, metric: str = "fid") -> Obs:
         """The observation for a plan cell (all its seeds)."""

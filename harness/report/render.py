@@ -1,0 +1,104 @@
+"""Build the report: tables (CSV + HTML), figures (PNG + SVG) and report.html (jinja2)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from pathlib import Path
+
+import jinja2
+
+from harness.report import provenance
+from harness.report.claims import judge_claims
+from harness.report.evidence import Evidence
+from harness.report.figures import build_curve_figures
+from harness.report.images import sample_grids, x0_strips
+from harness.report.tables import Table, TableCell, build_tables, write_csv
+
+
+def _num(v: float | None, digits: int = 3) -> str:
+    if v is None:
+        return "–"
+    if math.isinf(v):
+        return "∞"
+    return f"{v:.{digits}f}"
+
+
+def cell_view(cell: TableCell) -> dict:
+    """Display strings for one table cell."""
+    o = cell.obs
+    if o.ok:
+        main = _num(o.value)
+        if o.std is not None:
+            main += f" ± {_num(o.std)}"
+        if o.n > 1:
+            main += f" (n={o.n})"
+        kind = "ok"
+    else:
+        main, kind = o.status, ("diverged" if o.status.startswith("diverged") else "missing")
+    diff = cell.difference
+    return {"main": main, "kind": kind, "best": cell.best_repro,
+            "paper": None if cell.paper is None else _num(cell.paper, 4 if cell.paper < 100
+                                                            else 2).rstrip("0").rstrip("."),
+            "paper_best": cell.best_paper,
+            "diff": None if diff is None else f"{diff:+.2f}"}
+
+
+def table_view(table: Table) -> dict:
+    rows = []
+    for row in table.rows:
+        cells = []
+        for col, _ in table.columns:
+            cell = row.cells.get(col)
+            if col == "type":
+                cells.append({"main": cell.obs.status, "kind": "text"})
+            else:
+                cells.append(cell_view(cell) if cell else {"main": "", "kind": "missing"})
+        rows.append({"label": row.label, "by": row.reproduced_by, "cells": cells})
+    return {"id": table.id, "title": table.title, "caption": table.caption,
+            "columns": [label for _, label in table.columns], "rows": rows,
+            "csv": f"{table.id}.csv"}
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("harness.report", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
+        trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+
+
+def build_report(plan_path: str | Path, out_html: str | Path) -> Path:
+    """Write ``out_html`` and its ``assets/`` folder from plan.json; returns the HTML path."""
+    ev = Evidence(plan_path)
+    out_html = Path(out_html)
+    assets = out_html.parent / "assets"
+    assets.mkdir(parents=True, exist_ok=True)
+    tables = build_tables(ev)
+    for table in tables:
+        write_csv(table, assets / f"{table.id}.csv")
+    by_id = {t.id: t for t in tables}
+    claims = judge_claims(ev, by_id)
+    figures = build_curve_figures(ev, assets)
+    grids = sample_grids(ev, assets)
+    strips = x0_strips(ev, assets)
+    statuses = [ev.obs(cells[0]).status for cells in ev.groups.values()]
+    summary = {
+        "planned": len(statuses),
+        "ok": sum(s == "ok" for s in statuses),
+        "diverged": sum(s.startswith("diverged") for s in statuses),
+        "not_run": sum(s == "not run" for s in statuses),
+        "verdicts": {v: sum(c.verdict == v for c in claims)
+                     for v in ("reproduced", "not reproduced", "not run")},
+    }
+    html = _environment().get_template("report.html").render(
+        plan=ev.plan, scale=ev.scale, summary=summary, datasets=ev.plan.get("datasets", {}),
+        tables=[table_view(t) for t in tables], claims=claims, figures=figures, grids=grids,
+        strips=strips, prov=provenance.collect(ev),
+        generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        assets=assets.name,
+    )
+    out_html.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_html.with_suffix(".html.tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(out_html)
+    return out_html
