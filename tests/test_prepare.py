@@ -139,3 +139,17 @@ def test_cli_prepare(tmp_path):
     result = CliRunner().invoke(main, ["prepare", "--dataset", "ffhq", "--resolution", "16",
                                        "--out", str(tmp_path / "f"), "--config-key", "data_root"])
     assert result.exit_code != 0 and "data_root" in result.output and "ffhq" in result.output
+
+
+def test_workers_give_identical_output_and_name_corrupt_files(tmp_path):
+    _photo_folder(tmp_path / "src")
+    for i in range(6):
+        grey = np.full((30, 20, 3), 20 * i, dtype=np.uint8)
+        Image.fromarray(grey).save(tmp_path / "src" / f"q{i}.png")
+    one = prepare_dataset("w", str(tmp_path / "src"), 8, tmp_path / "one", progress=False)
+    two = prepare_dataset("w", str(tmp_path / "src"), 8, tmp_path / "two", workers=2)
+    assert one["sha256"] == two["sha256"] and one["count"] == two["count"] == 11
+    (tmp_path / "src" / "q3.png").write_bytes(b"garbage")
+    with pytest.raises(ValueError, match=r"q3\.png"):
+        prepare_dataset("w", str(tmp_path / "src"), 8, tmp_path / "three", workers=2)
+    assert not (tmp_path / "three").exists() and not (tmp_path / "three.tmp").exists()

@@ -33,16 +33,18 @@ from harness.data.prepare import FORMATS, prepare_dataset
 @click.option("--config-key", default=None, help="Config key named in 'path missing' errors.")
 @click.option("--cache-dir", type=click.Path(), default=None, help="Download folder (torchvision).")
 @click.option("--verify", is_flag=True, help="If already prepared, recompute and check hashes.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes decoding/encoding images (same output for any value).")
 def prepare(
     dataset, source, resolution, out, count, seed, class_cond, num_classes, fmt, labels,
-    config_key, cache_dir, verify,
+    config_key, cache_dir, verify, workers,
 ) -> None:
     """Write DATASET at --resolution to --out (PNGs, ADM centre crop) and --out.json."""
     try:
         manifest = prepare_dataset(
             dataset, source, resolution, out, count=count, seed=seed, class_cond=class_cond,
             num_classes=num_classes, fmt=fmt, config_key=config_key, cache_dir=cache_dir,
-            labels=labels, verify=verify,
+            labels=labels, verify=verify, workers=workers,
         )
     except (ValueError, FileNotFoundError) as err:
         raise click.ClickException(str(err)) from err
