@@ -85,7 +85,8 @@ class GaussianDiffusion:
 
         betas = np.array(betas, dtype=np.float64)
         if betas.ndim != 1 or not ((betas > 0).all() and (betas <= 1).all()):
-            raise ValueError("betas must be a 1-D array with values in (0, 1]")
+            raise ValueError(f"betas must be a 1-D array with values in (0, 1]; got shape "
+                             f"{betas.shape}, range [{betas.min()}, {betas.max()}]")
         self.betas = betas
         self.num_timesteps = int(betas.shape[0])
 
