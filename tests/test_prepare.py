@@ -153,3 +153,18 @@ def test_workers_give_identical_output_and_name_corrupt_files(tmp_path):
     with pytest.raises(ValueError, match=r"q3\.png"):
         prepare_dataset("w", str(tmp_path / "src"), 8, tmp_path / "three", workers=2)
     assert not (tmp_path / "three").exists() and not (tmp_path / "three.tmp").exists()
+
+
+def test_dataset_takes_num_classes_from_manifest(tmp_path):
+    out = tmp_path / "few"
+    prepare_dataset("few", "builtin:shapeclasses", 8, out, count=5, class_cond=True,
+                    progress=False)
+    ds = ImageDataset(out, 8, class_cond=True)
+    assert ds.num_classes == 10 and ds.labels.tolist() == [0, 1, 2, 3, 4]
+
+
+def test_sixteen_bit_greyscale_png_is_scaled(tmp_path):
+    (tmp_path / "s").mkdir()
+    Image.fromarray(np.full((8, 8), 32896, dtype=np.uint16)).save(tmp_path / "s" / "deep.png")
+    images, _ = read_images(tmp_path / "s", 8, progress=False)
+    assert (images == 128).all()

@@ -21,6 +21,7 @@ from torch.utils.data import Dataset
 from tqdm import tqdm
 
 from harness.data.labels import infer_labels
+from harness.data.manifest import read_manifest
 from harness.data.preprocess import hflip, preprocess, to_model_range
 from harness.data.readers import ImageReader, open_reader
 
@@ -39,7 +40,8 @@ class ImageDataset(Dataset):
         resolution: side of the square training images.
         class_cond: return labels `{"y": ...}`; ValueError if the data has none.
         labels: "auto" | "subfolder" | "prefix" (see harness.data.labels).
-        num_classes: expected number of classes; labels >= num_classes are an error.
+        num_classes: number of classes; labels >= num_classes are an error. Default: the
+            manifest's `num_classes` for a prepared dataset, else the classes found.
         random_flip: mirror images left-right with probability 1/2 (ADM's default for
             training is True; ours is False so that evaluation code never flips by accident).
         flip_seed: seed of the flip coin (see module docstring).
@@ -74,7 +76,11 @@ class ImageDataset(Dataset):
                 self.names, labels, where=f"'{self.reader.root}'"
             )
             self.labels = np.asarray(label_list, dtype=np.int64)
-            self.num_classes = len(self.classes) if num_classes is None else int(num_classes)
+            if num_classes is None:
+                # A prepared dataset knows its class count even if a class has no images.
+                manifest = read_manifest(path) or {}
+                num_classes = manifest.get("num_classes") or len(self.classes)
+            self.num_classes = int(num_classes)
             if int(self.labels.max()) >= self.num_classes:
                 raise ValueError(
                     f"'{self.reader.root}' has label {int(self.labels.max())} but num_classes is "

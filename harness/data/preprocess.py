@@ -26,7 +26,8 @@ ALPHA_BACKGROUND = (255, 255, 255)
 def to_rgb(image: Image.Image) -> Image.Image:
     """Return an 8-bit RGB copy of `image`.
 
-    Greyscale (L, 1, I, I;16, F) is replicated to three channels; palette images are expanded;
+    Greyscale (L, 1, I, I;16, F) is replicated to three channels (16-bit scaled by 255/65535,
+    float in [0, 1] by 255); palette images are expanded;
     images with transparency (RGBA, LA, PA, P with a transparent index) are alpha-composited
     on `ALPHA_BACKGROUND` (white). CMYK/YCbCr use PIL's standard conversion.
     """
@@ -43,7 +44,13 @@ def to_rgb(image: Image.Image) -> Image.Image:
     if mode in ("I", "I;16", "I;16B", "I;16L", "F"):
         # 16-bit/float greyscale: PIL's convert("L") clips instead of scaling; scale to 8 bit.
         arr = np.asarray(image, dtype=np.float64)
-        peak = 65535.0 if mode.startswith("I") and arr.max(initial=0) > 255 else 255.0
+        top = arr.max(initial=0)
+        if mode.startswith("I;16") or (mode == "I" and top > 255):
+            peak = 65535.0
+        elif mode == "F" and top <= 1.0:
+            peak = 1.0
+        else:
+            peak = 255.0
         arr8 = np.clip(np.rint(arr * (255.0 / peak)), 0, 255).astype(np.uint8)
         return Image.fromarray(arr8, mode="L").convert("RGB")
     return image.convert("RGB")
