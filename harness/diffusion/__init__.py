@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .gaussian_diffusion import GaussianDiffusion, LossType, ModelMeanType, ModelVarType
 from .respace import SpacedDiffusion, space_timesteps
+from .sampling import StepNoise
 from .schedule import SCHEDULES, get_named_beta_schedule, snr
 from .weighting import TARGETS, WEIGHTINGS, weight, weight_curve
 
@@ -12,8 +13,8 @@ MEAN_TYPES = {"eps": ModelMeanType.EPSILON, "x0": ModelMeanType.START_X,
 
 __all__ = [
     "GaussianDiffusion", "LossType", "ModelMeanType", "ModelVarType", "SpacedDiffusion",
-    "SCHEDULES", "TARGETS", "WEIGHTINGS", "create_diffusion", "get_named_beta_schedule",
-    "snr", "space_timesteps", "weight", "weight_curve",
+    "SCHEDULES", "StepNoise", "TARGETS", "WEIGHTINGS", "create_diffusion",
+    "get_named_beta_schedule", "snr", "space_timesteps", "weight", "weight_curve",
 ]
 
 
