@@ -2,6 +2,7 @@
 
 import click
 
+from harness.commands.analyze import analyze_command
 from harness.commands.bench import bench
 from harness.commands.prepare import prepare
 
@@ -15,3 +16,4 @@ def main() -> None:
 # Verbs are registered below, one line each.
 main.add_command(prepare)
 main.add_command(bench)
+main.add_command(analyze_command)
