@@ -5,6 +5,7 @@ import click
 from harness.commands.analyze import analyze_command
 from harness.commands.bench import bench
 from harness.commands.prepare import prepare
+from harness.commands.report import report_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,3 +18,4 @@ def main() -> None:
 main.add_command(prepare)
 main.add_command(bench)
 main.add_command(analyze_command)
+main.add_command(report_command)
