@@ -1,0 +1,106 @@
+"""`harness bench <what>`: timing benchmarks, each writing one JSON record (--out).
+
+Subcommands register on the ``bench`` group below: ``@bench.command("name")``.
+"""
+
+from __future__ import annotations
+
+import click
+
+from harness.bench import write_json
+from harness.bench.model import PRESETS, bench_model, resolve_config
+
+
+@click.group("bench")
+def bench() -> None:
+    """Benchmarks of the harness's parts (model, ...), JSON out."""
+
+
+@bench.command("model")
+@click.option("--preset", type=click.Choice(list(PRESETS)), help="Start from a named config.")
+@click.option("--image-size", type=int)
+@click.option("--num-channels", type=int)
+@click.option("--num-res-blocks", type=int)
+@click.option("--channel-mult", type=str, help="e.g. '1,2,2,2' ('' = ADM default for the size)")
+@click.option("--attention-resolutions", type=str, help="e.g. '32,16,8'")
+@click.option("--num-heads", type=int)
+@click.option("--num-head-channels", type=int)
+@click.option("--num-heads-upsample", type=int)
+@click.option("--learn-sigma/--no-learn-sigma", default=None)
+@click.option("--class-cond/--no-class-cond", default=None)
+@click.option("--num-classes", type=int)
+@click.option("--use-scale-shift-norm/--no-use-scale-shift-norm", default=None)
+@click.option("--resblock-updown/--no-resblock-updown", default=None)
+@click.option("--use-new-attention-order/--no-use-new-attention-order", default=None)
+@click.option("--dropout", type=float)
+@click.option("--batch-size", type=int, default=8, show_default=True)
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda or auto")
+@click.option("--bf16", is_flag=True, help="bfloat16 autocast (meant for CUDA).")
+@click.option("--channels-last", is_flag=True, help="channels_last memory format.")
+@click.option("--compile", "compile_", is_flag=True, help="torch.compile the model.")
+@click.option(
+    "--train-step",
+    is_flag=True,
+    help="Also time forward + training_losses + backward + AdamW step.",
+)
+@click.option("--target", default="eps", show_default=True, help="Diffusion target (train step).")
+@click.option(
+    "--weighting", default="constant", show_default=True, help="Loss weighting (train step)."
+)
+@click.option("--warmup", type=int, default=2, show_default=True)
+@click.option("--iters", type=int, default=5, show_default=True)
+@click.option("--threads", type=int, help="torch CPU threads (default: torch's choice).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="JSON file (else printed).")
+def bench_model_command(
+    preset,
+    batch_size,
+    device,
+    bf16,
+    channels_last,
+    compile_,
+    train_step,
+    target,
+    weighting,
+    warmup,
+    iters,
+    threads,
+    seed,
+    out,
+    **model_args,
+):
+    """Forward throughput, forward+backward and training-step time of the UNet."""
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        config = resolve_config(preset, **model_args)
+        record = bench_model(
+            config,
+            batch_size=batch_size,
+            device=device,
+            bf16=bf16,
+            channels_last=channels_last,
+            compile=compile_,
+            warmup=warmup,
+            iters=iters,
+            train_step=train_step,
+            diffusion_config={"target": target, "weighting": weighting},
+            seed=seed,
+        )
+    except ValueError as err:
+        raise click.UsageError(str(err)) from None
+    record["preset"] = preset
+    text = write_json(record, out)
+    if out is None:
+        click.echo(text)
+        return
+    for key in ("forward", "forward_backward", "train_step"):
+        if key in record:
+            r = record[key]
+            click.echo(
+                f"{key}: median {r['median_s']:.4f} s, min {r['min_s']:.4f} s, "
+                f"{r['img_per_s']:.1f} img/s"
+            )
+    click.echo(f"wrote {out}")
