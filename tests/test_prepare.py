@@ -168,3 +168,13 @@ def test_sixteen_bit_greyscale_png_is_scaled(tmp_path):
     Image.fromarray(np.full((8, 8), 32896, dtype=np.uint16)).save(tmp_path / "s" / "deep.png")
     images, _ = read_images(tmp_path / "s", 8, progress=False)
     assert (images == 128).all()
+
+
+def test_rerun_with_unused_num_classes_is_still_idempotent(tmp_path):
+    # The workflow may pass --num-classes for an unconditional set; a rerun must not refuse.
+    kw = {"count": 3, "num_classes": 5, "progress": False}
+    first = prepare_dataset("u", "builtin:colorshapes", 8, tmp_path / "u", **kw)
+    assert first["num_classes"] is None and first["request"]["num_classes"] == 5
+    assert prepare_dataset("u", "builtin:colorshapes", 8, tmp_path / "u", **kw) == first
+    with pytest.raises(ValueError, match="seed: existing 0, asked 1"):
+        prepare_dataset("u", "builtin:colorshapes", 8, tmp_path / "u", seed=1, **kw)

@@ -92,10 +92,12 @@ def _request(dataset, source, resolution, count, seed, class_cond, num_classes, 
 
 def _check_existing(out: Path, manifest: dict, request: dict, verify: bool) -> dict:
     """Accept an existing prepared dataset that matches the request, else raise."""
+    # Compare with the arguments that made it (stored as given), not resolved values.
+    made_with = manifest.get("request", {})
     differ = [
-        f"{k}: existing {manifest.get(k)!r}, asked {v!r}"
+        f"{k}: existing {made_with.get(k)!r}, asked {v!r}"
         for k, v in request.items()
-        if v is not None and manifest.get(k) != v
+        if made_with.get(k) != v
     ]
     if differ:
         raise ValueError(
@@ -193,6 +195,7 @@ def prepare_dataset(
     manifest = dict(request)
     manifest.update({
         "manifest_version": MANIFEST_VERSION,
+        "request": request,
         "count": src.count,
         "num_classes": src.num_classes,
         "class_names": src.class_names,
@@ -209,5 +212,10 @@ def prepare_dataset(
         spec = PAPER_DATASETS[dataset]
         manifest["published_count"] = spec.count
         manifest["paper_count"] = spec.paper_count
+        if count is None and src.count != spec.count:
+            tqdm.write(
+                f"note: {dataset} has {src.count} images at '{src.location}', the published "
+                f"training set {spec.count}"
+            )
     write_json_atomic(mpath, manifest)
     return manifest
