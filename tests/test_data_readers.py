@@ -145,3 +145,19 @@ def test_flips_are_seeded_not_global(tmp_path):
     flips.set_epoch(1)
     assert [flip_bit(3, 1, i) for i in range(16)] != bits
     assert torch.equal(plain[(0, True)][0], plain[0][0].flip(-1))  # caller-drawn flip
+
+
+def test_dataloader_workers_read_a_zip(tmp_path):
+    zpath = tmp_path / "d.zip"
+    with zipfile.ZipFile(zpath, "w") as z:
+        for i in range(8):
+            img = Image.fromarray(_solid(30 * i))
+            path = tmp_path / f"{i}_x.png"
+            img.save(path)
+            z.write(path, f"{i}_x.png")
+    ds = ImageDataset(zpath, 8, class_cond=True, random_flip=True)
+    loader = torch.utils.data.DataLoader(ds, batch_size=4, num_workers=2)
+    xs, ys = zip(*[(x, kw["y"]) for x, kw in loader], strict=True)
+    assert torch.cat(ys).tolist() == list(range(8))
+    expected = torch.stack([ds[i][0] for i in range(8)])
+    assert torch.equal(torch.cat(xs), expected)  # same flips in workers as in the parent
