@@ -5,7 +5,8 @@ Public API (see each module's docstring):
   random_flip=False, flip_seed=0, cache=False)` -> items `(x float32 CHW in [-1, 1], {"y"})`
 - `read_images(path, resolution=None, class_cond=False)` -> (uint8 NHWC, labels | None)
 - `prepare_dataset(dataset, source, resolution, out, count=None, seed=0, class_cond=False,
-  num_classes=None, fmt="folder", config_key=None, cache_dir=None)` -> manifest dict
+  num_classes=None, fmt="folder", config_key=None, cache_dir=None, labels="auto",
+  verify=False, progress=True, workers=1)` -> manifest dict
 - `read_manifest(out)`, `manifest_path(out)`, `dataset_hashes(out)`
 - `generate(name, count, resolution, seed=0, num_classes=None)` -> Generated(images, labels, K)
 - `center_crop_arr(pil_image, size)`, `to_rgb(pil_image)`, `open_reader(path)`

@@ -8,7 +8,8 @@ so that images reach the network with exactly the pixels ADM (and the paper) tra
 2. resize with BICUBIC so that the shorter side equals the target size (other side rounded);
 3. take the centred `size x size` crop (offsets rounded down).
 
-An image already at `size x size` passes through unchanged.
+An image already at `size x size` passes through unchanged. EXIF orientation tags are
+ignored, as in ADM (pixels are used as stored).
 """
 
 from __future__ import annotations
