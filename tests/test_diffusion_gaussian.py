@@ -178,3 +178,19 @@ def test_config_records_the_settings():
     cfg = create_diffusion(target="x0", weighting="p2", p2_gamma=0.5).config()
     assert cfg["model_mean_type"] == "START_X" and cfg["weighting"] == "p2"
     assert cfg["weighting_params"]["p2_gamma"] == 0.5 and cfg["num_timesteps"] == 1000
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_matches_cpu():
+    d = create_diffusion(weighting="debias", timestep_respacing="ddim10")
+    model = StandIn()
+    t = torch.tensor([0, 4, 9])
+    cpu = d.training_losses(model, X0, t, noise=EPS)
+    gpu = d.training_losses(model.cuda(), X0.cuda(), t.cuda(), noise=EPS.cuda())
+    for k in cpu:
+        torch.testing.assert_close(gpu[k].cpu(), cpu[k], rtol=1e-4, atol=1e-5)
+    x_gpu = d.ddim_sample_loop(model, tuple(X0.shape), noise=EPS.cuda())
+    x_cpu = d.ddim_sample_loop(model.cpu(), tuple(X0.shape), noise=EPS)
+    torch.testing.assert_close(x_gpu.cpu(), x_cpu, rtol=1e-4, atol=1e-4)
+    assert len(d._tensors) == 2  # one table set per device

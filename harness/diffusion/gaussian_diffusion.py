@@ -5,6 +5,12 @@ Same attributes, methods, arguments and return values as guided-diffusion's
 name instead of by commenting lines in and out.  Coefficient tables are float64 numpy arrays
 (ADM's names); each is turned into a float32 tensor once per device and indexed by t, which is
 what ADM's ``_extract_into_tensor`` computes on every call.
+
+Where this differs from the authors' fork, on purpose: the v target is computed as
+sqrt(abar) eps - sqrt(1 - abar) x0 rather than (sqrt(abar) x_t - x0) / sqrt(1 - abar) (equal
+up to float32 rounding, ~1e-7 relative); ``p_sample_loop`` honours ``noise`` as ADM does (the
+fork ignores it); weightings for x0 / v targets are converted to the same objective (see
+weighting.py) where the fork's commented-out lines would reuse the eps arrays unchanged.
 """
 
 from __future__ import annotations
