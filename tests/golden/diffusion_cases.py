@@ -177,6 +177,11 @@ def _np(x: torch.Tensor) -> np.ndarray:
     return x.detach().cpu().numpy()
 
 
+def _put(out: dict, key: str, tensors: dict) -> None:
+    for name, v in tensors.items():
+        out[f"{key}__{name}"] = _np(v)
+
+
 def compute(impl, only_adm: bool = False) -> dict[str, np.ndarray]:
     """Every comparison value of ``impl``; ``only_adm``: the cases plain ADM can run."""
     out: dict[str, np.ndarray] = {}
@@ -207,10 +212,8 @@ def compute(impl, only_adm: bool = False) -> dict[str, np.ndarray]:
         d = impl.make(target=target, learn_sigma=learn_sigma, schedule=schedule,
                       weighting=weighting, rescale_timesteps=rescale)
         model = StandIn(learn_sigma=learn_sigma)
-        terms = d.training_losses(model, x0, t, noise=noise)
         key = f"train__{target}__{weighting}__{int(learn_sigma)}__{schedule}__{int(rescale)}"
-        for name, v in terms.items():
-            out[f"{key}__{name}"] = _np(v)
+        _put(out, key, d.training_losses(model, x0, t, noise=noise))
 
     # p_mean_variance, full and respaced.
     for target in ("eps", "x0", "v"):
@@ -221,9 +224,7 @@ def compute(impl, only_adm: bool = False) -> dict[str, np.ndarray]:
                 d = impl.make(target=target, learn_sigma=learn_sigma, respacing=respacing)
                 res = d.p_mean_variance(StandIn(learn_sigma=learn_sigma), xt, torch.tensor(ts),
                                         clip_denoised=target != "eps")
-                key = f"pmv__{target}__{respacing or 'full'}__{int(learn_sigma)}"
-                for name, v in res.items():
-                    out[f"{key}__{name}"] = _np(v)
+                _put(out, f"pmv__{target}__{respacing or 'full'}__{int(learn_sigma)}", res)
 
     # Samplers from the same x_T (eta > 0 and ancestral sampling draw from torch's RNG).
     for target in ("eps", "x0", "v"):
