@@ -4,6 +4,7 @@ import click
 
 from harness.commands.analyze import analyze_command
 from harness.commands.bench import bench
+from harness.commands.cell import cell_command
 from harness.commands.prepare import prepare
 from harness.commands.report import report_command
 
@@ -19,3 +20,4 @@ main.add_command(prepare)
 main.add_command(bench)
 main.add_command(analyze_command)
 main.add_command(report_command)
+main.add_command(cell_command)

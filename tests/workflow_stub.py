@@ -1,0 +1,54 @@
+"""A stand-in `harness` executable for workflow-mechanics tests: writes each verb's declared
+outputs instantly (train sleeps a little), so DAG reruns, kills and resumes can be tested in
+seconds, independently of the real library verbs."""
+
+import json
+import os
+import sys
+import time
+
+
+def opt(args: list[str], name: str, default=None):
+    return args[args.index(name) + 1] if name in args else default
+
+
+def touch(path: str, text: str = "stub\n") -> None:
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def main(argv: list[str]) -> None:
+    verb, args = argv[0], argv[1:]
+    with open("stub_calls.log", "a") as f:  # in the working directory: one line per call
+        f.write(" ".join(argv) + "\n")
+    if verb == "prepare":
+        os.makedirs(opt(args, "--out"), exist_ok=True)
+        touch(opt(args, "--out") + ".json", json.dumps({"dataset": opt(args, "--dataset")}))
+    elif verb == "refstats":
+        touch(opt(args, "--out"))
+    elif verb == "train":
+        run = opt(args, "--run-dir")
+        time.sleep(float(os.environ.get("STUB_TRAIN_SECONDS", "0")))
+        for it in opt(args, "--eval-iterations").split(","):
+            touch(f"{run}/ema_{opt(args, '--ema-rate')}_{int(it):06d}.pt")
+        touch(f"{run}/status.json", json.dumps({"status": "completed"}))
+    elif verb == "sample":
+        assert os.path.exists(opt(args, "--checkpoint")), opt(args, "--checkpoint")
+        touch(opt(args, "--out"))
+        touch(opt(args, "--grid"))
+    elif verb == "metrics":
+        touch(opt(args, "--out"), json.dumps({"status": "ok"}))
+    elif verb == "analyze":
+        touch(opt(args, "--out-mse"))
+        touch(opt(args, "--out-x0"))
+    elif verb == "report":
+        with open(opt(args, "--plan")) as f:
+            json.load(f)
+        touch(opt(args, "--out"))
+    else:
+        sys.exit(f"stub harness: unknown verb {verb}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
