@@ -33,14 +33,15 @@ def qkv_attention(qkv: torch.Tensor, num_heads: int, new_order: bool) -> torch.T
     """Multi-head attention over the last axis of ``qkv`` [B, 3*C, T]; returns [B, C, T]."""
     b, width, length = qkv.shape
     ch = width // (3 * num_heads)
+    # One copy into token-major [B, T, 3C] so that q, k, v end with a unit-stride channel
+    # axis, which the fused (flash / memory-efficient) SDPA kernels require.
+    tokens = qkv.transpose(1, 2).contiguous()
     if new_order:
-        q, k, v = (t.reshape(b, num_heads, ch, length) for t in qkv.chunk(3, dim=1))
+        q, k, v = tokens.reshape(b, length, 3, num_heads, ch).unbind(2)
     else:
-        q, k, v = qkv.reshape(b, num_heads, 3 * ch, length).split(ch, dim=2)
-    # SDPA wants [B, heads, tokens, ch]; its default scale 1/sqrt(ch) equals ADM's.
-    out = F.scaled_dot_product_attention(
-        q.transpose(-1, -2), k.transpose(-1, -2), v.transpose(-1, -2)
-    )
+        q, k, v = tokens.reshape(b, length, num_heads, 3, ch).unbind(3)
+    # SDPA wants [B, heads, T, ch]; its default scale 1/sqrt(ch) equals ADM's.
+    out = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2))
     return out.transpose(-1, -2).reshape(b, num_heads * ch, length)
 
 
