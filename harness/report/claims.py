@@ -28,7 +28,7 @@ class View:
     t2: dict[tuple, dict[tuple, Obs]] = field(default_factory=dict)  # (ds, T) -> (metric, w) -> Obs
     t3: dict[str, Obs] = field(default_factory=dict)  # Table 3 row key -> Obs
     t4: dict[str, Obs] = field(default_factory=dict)  # "target-weighting" -> Obs
-    snr_groups: list[dict[str, Obs]] | None = None  # groups holding a 1/SNR cell
+    snr_groups: list[dict] | None = None  # weighting -> Obs per group, "_where" -> label
     snr_training: list[str] = field(default_factory=list)  # training status of 1/SNR runs
     mse: dict[str, dict] | None = None  # weighting -> mse.json content
     fig7a: dict[str, dict[int, Obs]] | None = None  # weighting -> iteration -> Obs
@@ -241,14 +241,15 @@ def judge_snr_diverges_or_worst(view: View) -> Judgement:
         return Judgement(NOT_RUN, ["no 1/SNR cell in the plan"])
     details, missing, ok = [], [], True
     for group in view.snr_groups:
-        vals, miss = _need(group)
-        missing += miss
+        where = group.get("_where", "")
+        vals, miss = _need({w: o for w, o in group.items() if w != "_where"})
+        missing += [f"{where} {m}" for m in miss]
         if miss:
             continue
         worst = max(vals, key=vals.get)
         is_worst = vals["snr"] == vals[worst]
         ok &= is_worst
-        details.append("; ".join(f"{_w(w)} {_f(v)}" for w, v in vals.items())
+        details.append(f"{where}: " + "; ".join(f"{_w(w)} {_f(v)}" for w, v in vals.items())
                        + (" ✓" if is_worst else " ✗"))
     if missing:
         return Judgement(NOT_RUN, missing + details)
@@ -356,9 +357,11 @@ def reproduced_view(ev: Evidence, tables: dict[str, Table]) -> View:
     groups: dict[tuple, dict[str, Obs]] = {}
     for cells in ev.groups.values():
         c = cells[0]
+        where = f"{c.get('dataset')} {c.get('sampler')}{c.get('steps')} @{c.get('iteration')}"
         groups.setdefault((c.get("dataset"), c.get("target"), c.get("iteration"),
-                           c.get("sampler"), c.get("steps")), {})[c.get("weighting")] = ev.obs(c)
-    view.snr_groups = [g for g in groups.values() if "snr" in g and len(g) > 1]
+                           c.get("sampler"), c.get("steps")), {"_where": where})[
+            c.get("weighting")] = ev.obs(c)
+    view.snr_groups = [g for g in groups.values() if "snr" in g and len(g) > 2]
     view.snr_training = [s for (_d, _t, w), s in ev.training_status.items() if w == "snr"]
     for entry in ev.analysis():
         if entry.get("target", "eps") == "eps" and "fig4" in entry.get("figure", ["fig4"]):

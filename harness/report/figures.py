@@ -32,6 +32,7 @@ class Figure:
     png: str | None = None  # file name inside the assets folder
     svg: str | None = None
     note: str = ""  # why it is empty, when it is
+    wide: bool = False  # spans the full page width (two-panel figures)
 
 
 def _label(w: str) -> str:
@@ -99,7 +100,7 @@ def fig4_mse(ev: Evidence, assets: Path) -> Figure:
     """Fig. 4: MSE(output, noise) vs t for Constant and Ours, and Initial = MSE(x_t, noise)."""
     fig_ = Figure("fig4", "Fig. 4: MSE between prediction and noise vs t",
                   "Initial = MSE(x_t, ε): what a network that 'does nothing' scores. Right: "
-                  "zoom on t > 900 where the paper finds Constant above Initial.")
+                  "zoom on t > 900 where the paper finds Constant above Initial.", wide=True)
     data = _mse_entries(ev, "fig4")
     if not data:
         fig_.note = "not run: no analysis results (mse.json) for Fig. 4"
@@ -138,7 +139,7 @@ def fig10_mse_all(ev: Evidence, assets: Path) -> Figure:
         fig_.note = "not run: no analysis results (mse.json) for Fig. 10"
         return fig_
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(6.5, 3.8))
+        fig, ax = plt.subplots(figsize=(5.5, 3.6))
         first = next(iter(data.values()))
         ax.semilogy(first["t"], first["initial"], label="Initial", color=COLORS["initial"],
                     ls="--")
@@ -192,7 +193,7 @@ def fig7a_iterations(ev: Evidence, assets: Path) -> Figure:
         notes = _plot_series(ax, series)
         ax.set_xlabel("training iterations")
         ax.set_ylabel("FID ↓")
-        ax.set_title("Reproduced")
+        ax.set_title("Reproduced: FID vs training iterations")
         if ax.get_legend_handles_labels()[0]:
             ax.legend()
         png, svg = _save(fig, assets, "fig7a_iterations")
@@ -204,7 +205,7 @@ def fig7b_steps(ev: Evidence, assets: Path) -> Figure:
     """Fig. 7b: FID vs sampling steps, reproduced (left) and the paper's Table 1 FFHQ (right)."""
     fig_ = Figure("fig7b", "Fig. 7b: FID vs sampling steps",
                   "Left: reproduced (latest checkpoint per weighting). Right: the paper's FFHQ "
-                  "numbers from Table 1.")
+                  "numbers from Table 1.", wide=True)
     series = _series(ev, "fig7b", "steps")
     with plt.rc_context(STYLE):
         fig, (ax, axp) = plt.subplots(1, 2, figsize=(10, 3.8))

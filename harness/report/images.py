@@ -31,28 +31,25 @@ def _thumb(path: Path) -> np.ndarray:
 
 def sample_grids(ev: Evidence, assets: Path, limit: int = 6) -> list[Figure]:
     """One figure per reproduced dataset: rows = weighting, columns = sampling steps."""
-    groups: dict[tuple, dict[tuple, Path | None]] = {}
-    latest: dict[tuple, int] = {}
+    by_iter: dict[tuple, dict[int, dict[tuple, Path | None]]] = {}
     for cells in ev.groups.values():
         c = cells[0]
         if not c.get("grid") or c.get("target", "eps") != "eps":
             continue
         key = (c.get("dataset"), c.get("sampler"))
-        latest[key] = max(latest.get(key, 0), c.get("iteration") or 0)
-    for cells in ev.groups.values():
-        c = cells[0]
-        key = (c.get("dataset"), c.get("sampler"))
-        if key in latest and c.get("grid") and (c.get("iteration") or 0) == latest[key] \
-                and c.get("target", "eps") == "eps":
-            groups.setdefault(key, {})[(c["weighting"], c["steps"])] = resolve(c["grid"],
-                                                                                ev.plan_path)
+        by_iter.setdefault(key, {}).setdefault(c.get("iteration") or 0, {})[
+            (c["weighting"], c["steps"])] = resolve(c["grid"], ev.plan_path)
+    # Per dataset and sampler, the checkpoint with the most panels (ties: the latest).
+    latest = {k: max(v, key=lambda i, v=v: (len(v[i]), i)) for k, v in by_iter.items()}
+    groups = {k: by_iter[k][i] for k, i in latest.items()}
     figures = []
     for (dataset, sampler), slots in sorted(groups.items(), key=str)[:limit]:
         weightings = sorted({w for w, _ in slots}, key=_order)
         steps = sorted({s for _, s in slots}, reverse=True)
         name = f"grid_{dataset}_{sampler}".replace("/", "_")
-        fig_ = Figure(name, f"Samples: {dataset}, {sampler.upper()}, iteration "
-                      f"{latest[(dataset, sampler)]}",
+        stands = (ev.plan.get("datasets", {}).get(dataset) or {}).get("stands_for")
+        fig_ = Figure(name, f"Samples: {dataset}" + (f" (for {stands})" if stands else "")
+                      + f", {sampler.upper()}, iteration {latest[(dataset, sampler)]}",
                       "Rows: weighting; columns: sampling steps T (same seeds in every panel).")
         missing = [f"{_label(w)} T={s}" for (w, s), p in slots.items() if p is None]
         with plt.rc_context(STYLE):
@@ -96,7 +93,7 @@ def x0_strips(ev: Evidence, assets: Path) -> list[Figure]:
         name = f"fig3_x0_{dataset}".replace("/", "_")
         fig_ = Figure(name, f"Fig. 3: one-step x̂0 estimates ({dataset})",
                       "x_t from one real image, one network call, x̂0 by Eq. 6 (clipped to "
-                      "[-1, 1]). Top row: the inputs x_t.")
+                      "[-1, 1]). Top row: the inputs x_t.", wide=True)
         done = {w: d for w, d in rows.items() if d}
         missing = sorted(set(rows) - set(done))
         if not done:
