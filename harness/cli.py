@@ -7,6 +7,8 @@ from harness.commands.bench import bench
 from harness.commands.cell import cell_command
 from harness.commands.prepare import prepare
 from harness.commands.report import report_command
+from harness.commands.sample import sample_command
+from harness.commands.train import train_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,6 +19,8 @@ def main() -> None:
 
 # Verbs are registered below, one line each.
 main.add_command(prepare)
+main.add_command(train_command)
+main.add_command(sample_command)
 main.add_command(bench)
 main.add_command(analyze_command)
 main.add_command(report_command)

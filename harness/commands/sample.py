@@ -1,0 +1,51 @@
+"""`harness sample`: N samples from an EMA checkpoint into an npz and a preview grid."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from harness.sample import SAMPLERS, SampleRequest, sample
+
+
+@click.command("sample")
+@click.option("--checkpoint", required=True, type=click.Path(),
+              help="EMA checkpoint, e.g. RUN/ema_0.9999_000200.pt (its run's status.json, if "
+                   "'diverged', is propagated: 0 images, status 'diverged at step N').")
+@click.option("--sampler", required=True, type=click.Choice(SAMPLERS),
+              help="ddpm: ancestral (learned variance); ddim: DDIM with --eta.")
+@click.option("--steps", required=True, type=int, help="Sampling steps (respaced).")
+@click.option("--num-samples", required=True, type=int)
+@click.option("--batch-size", default=64, show_default=True, type=int,
+              help="Does not change the samples: sample i has its own seed.")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--out", required=True, type=click.Path(), help="Output .npz (ADM's format).")
+@click.option("--grid", required=True, type=click.Path(), help="Preview PNG (first 64).")
+@click.option("--eta", default=0.0, show_default=True, type=float, help="DDIM eta.")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
+@click.option("--target", type=click.Choice(["eps", "x0", "v"]), default=None,
+              help="Refuse a checkpoint trained for another target.")
+@click.option("--learn-sigma/--no-learn-sigma", default=None,
+              help="Refuse a checkpoint with another learned-sigma setting.")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
+              default=None, help="JSON with model_config and diffusion_config (e.g. a "
+                                 "RUN/config.json), needed for plain ADM state dicts.")
+@click.option("--progress/--no-progress", default=True)
+def sample_command(config_path, target, learn_sigma, **options) -> None:
+    """Sample images from an EMA checkpoint; resumable (finished batches in OUT.parts/).
+
+    Pixels are quantised as ((x + 1) * 127.5).round().clamp(0, 255) to uint8.
+    """
+    expect = {k: v for k, v in (("target", target), ("learn_sigma", learn_sigma))
+              if v is not None}
+    configs = {}
+    if config_path:
+        with open(config_path) as f:
+            recorded = json.load(f)
+        configs = {k: recorded.get(k) for k in ("model_config", "diffusion_config")}
+    try:
+        meta = sample(SampleRequest(expect_diffusion=expect or None, **configs, **options))
+    except (ValueError, FileNotFoundError) as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"{options['out']}: {meta['num_samples']} samples, status {meta['status']}")

@@ -1,0 +1,69 @@
+"""`harness train`: one option per TrainConfig field (ADM's flag names in kebab-case)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import click
+
+from harness.train import TrainConfig, train
+
+HELP = {
+    "data": "Prepared dataset: image folder or zip (see `harness prepare`).",
+    "run_dir": "Run directory: config.json, log.csv, train_state_*.pt, ema_*.pt, status.json.",
+    "max_steps": "Stop after this many optimizer steps (the learning rate stays constant).",
+    "target": "What the network predicts: eps, x0 or v.",
+    "weighting": "Loss weighting (constant, p2, min_snr, debias, snr, ...).",
+    "batch_size": "Global batch size (split over the processes of a torchrun job).",
+    "ema_rate": "Comma-separated EMA rates (ADM: 0.9999).",
+    "save_every": "Write a resumable training state every N steps (the newest 2 are kept).",
+    "eval_iterations": "Comma-separated iterations at which EMA checkpoints are written.",
+    "grad_clip": "Clip the gradient norm to this value (0: off, as ADM).",
+    "precision": "fp32, or bf16 autocast (CUDA only).",
+    "seed": "Seed of data order, flips, timesteps, noise and dropout (per rank and step).",
+    "fail_at_step": "Testing aid: make the loss of this iteration NaN to exercise the "
+                    "divergence path (0: off).",
+    "device": "auto (CUDA if available), cpu or cuda.",
+    "cache_data": "Decode the data into memory once: auto (if < 1 GiB), yes or no.",
+    "num_workers": "DataLoader worker processes.",
+    "log_every": "Steps per row of log.csv.",
+}
+REQUIRED = {"data", "run_dir", "image_size", "max_steps"}
+NOT_OPTIONS = {"world_size"}  # taken from torchrun's environment
+
+
+def _options(func):
+    for field in reversed(dataclasses.fields(TrainConfig)):
+        if field.name in NOT_OPTIONS:
+            continue
+        flag = "--" + field.name.replace("_", "-")
+        default = None if field.name in REQUIRED else field.default
+        kwargs = {"help": HELP.get(field.name), "show_default": True}
+        if field.name == "eval_iterations":
+            decl, kwargs["default"], kwargs["type"] = [flag], "", str
+        elif isinstance(default, bool):
+            decl, kwargs["default"] = [f"{flag}/--no-{flag[2:]}"], default
+        else:
+            decl = [flag]
+            kwargs.update(required=field.name in REQUIRED, default=default,
+                          type=click.Path() if field.name in ("data", "run_dir") else
+                          {"int": int, "float": float}.get(field.type, str))
+        func = click.option(*decl, field.name, **kwargs)(func)
+    return func
+
+
+@click.command("train")
+@_options
+def train_command(**options) -> None:
+    """Train a diffusion model with ADM's semantics; resumes automatically in --run-dir."""
+    text = options.pop("eval_iterations")
+    try:
+        iterations = tuple(sorted({int(s) for s in text.split(",") if s.strip()}))
+    except ValueError as err:
+        raise click.BadParameter(f"'{text}' is not a comma-separated list of integers",
+                                 param_hint="--eval-iterations") from err
+    try:
+        status = train(TrainConfig(eval_iterations=iterations, **options))
+    except (ValueError, FileNotFoundError) as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"{options['run_dir']}: {status.get('message') or status['status']}")

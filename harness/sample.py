@@ -1,0 +1,10 @@
+"""`harness sample` as a library call: `sample(SampleRequest(...))` -> meta dict.
+
+The pieces live in harness.sampling (noise: per-sample seeds; chunks: resumable output;
+images: quantisation and grids; run: the sampling run).
+"""
+
+from harness.sampling.images import to_uint8
+from harness.sampling.run import QUANTISATION, SAMPLERS, SampleRequest, respacing, sample
+
+__all__ = ["QUANTISATION", "SAMPLERS", "SampleRequest", "respacing", "sample", "to_uint8"]

@@ -1,0 +1,1 @@
+"""Sampling: per-sample seeds, resumable chunks, quantisation, preview grids, the run."""

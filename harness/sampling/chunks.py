@@ -1,0 +1,108 @@
+"""Resumable sampling: finished batches are kept as chunk files beside the output.
+
+`X.npz.parts/` holds `request.json` (what is being sampled) and `chunk_{start}_{stop}.npz`
+files with samples `start..stop-1`, each written atomically. A rerun of the same request
+samples only the indices no chunk holds; a different request empties the folder first.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+_CHUNK = re.compile(r"^chunk_(\d{7})_(\d{7})\.npz$")
+
+
+def write_npz_atomic(path: str | os.PathLike, **arrays: np.ndarray) -> None:
+    """np.savez to a temporary name, then rename (np.savez alone may leave half a file)."""
+    path = Path(path)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(buffer.getvalue())
+    os.replace(tmp, path)
+
+
+class ChunkStore:
+    """The chunk folder of one output file."""
+
+    def __init__(self, out: str | os.PathLike, request: dict) -> None:
+        self.dir = Path(str(out) + ".parts")
+        request_path = self.dir / "request.json"
+        text = json.dumps(request, sort_keys=True)
+        if self.dir.exists() and (
+            not request_path.exists() or request_path.read_text() != text
+        ):
+            shutil.rmtree(self.dir)  # chunks of another request: never mix them in
+        self.dir.mkdir(parents=True, exist_ok=True)
+        if not request_path.exists():
+            request_path.write_text(text)
+
+    def chunks(self) -> list[tuple[int, int, Path]]:
+        """(start, stop, path) of every complete chunk, by start."""
+        found = [(int(m.group(1)), int(m.group(2)), self.dir / n)
+                 for n in os.listdir(self.dir) if (m := _CHUNK.match(n))]
+        return sorted(found)
+
+    def missing(self, num_samples: int) -> list[int]:
+        """Sample indices in 0..num_samples-1 that no chunk holds yet."""
+        done = np.zeros(num_samples, dtype=bool)
+        for start, stop, _ in self.chunks():
+            done[start:min(stop, num_samples)] = True
+        return np.flatnonzero(~done).tolist()
+
+    def write(self, start: int, images: np.ndarray, labels: np.ndarray | None,
+              wall_time_s: float, device: str) -> None:
+        stop = start + len(images)
+        arrays = {"images": images, "wall_time_s": np.float64(wall_time_s),
+                  "device": np.array(device)}
+        if labels is not None:
+            arrays["labels"] = labels
+        write_npz_atomic(self.dir / f"chunk_{start:07d}_{stop:07d}.npz", **arrays)
+
+    def merge(self, num_samples: int) -> tuple[np.ndarray, np.ndarray | None, float, list[str]]:
+        """All samples in order (images, labels, total wall time, devices); checks that the
+        chunks hold exactly samples 0..num_samples-1, each once."""
+        images, labels, wall, devices, expect = [], [], 0.0, [], 0
+        for start, stop, path in self.chunks():
+            if start != expect:
+                raise RuntimeError(
+                    f"sampling chunks in {self.dir} do not cover samples {expect}..{start - 1} "
+                    f"(or overlap); delete the folder and sample again"
+                )
+            with np.load(path) as z:
+                images.append(z["images"])
+                if "labels" in z:
+                    labels.append(z["labels"])
+                wall += float(z["wall_time_s"])
+                devices.append(str(z["device"]))
+            expect = stop
+        total = sum(len(x) for x in images)
+        if expect != num_samples or total != num_samples:
+            raise RuntimeError(f"expected exactly {num_samples} samples in {self.dir}, "
+                               f"found {total}")
+        all_labels = np.concatenate(labels) if labels else None
+        return np.concatenate(images), all_labels, wall, sorted(set(devices))
+
+    def remove(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def batches_of(indices: list[int], batch_size: int) -> list[range]:
+    """Split sorted indices into contiguous ranges of at most `batch_size`."""
+    out: list[range] = []
+    k = 0
+    while k < len(indices):
+        start = indices[k]
+        stop = start
+        while (k < len(indices) and indices[k] == stop and stop - start < batch_size):
+            stop += 1
+            k += 1
+        out.append(range(start, stop))
+    return out

@@ -1,0 +1,165 @@
+"""`harness sample` as a library call: N samples from an EMA checkpoint into one npz.
+
+Sampler conventions follow ADM's image_sample.py: `ddpm` is ancestral sampling
+(`p_sample_loop`, learned variance when the model has it) on `timestep_respacing=str(steps)`;
+`ddim` is `ddim_sample_loop(eta)` on `timestep_respacing=f"ddim{steps}"` (ADM's README:
+`--timestep_respacing ddim25 --use_ddim True`); `clip_denoised=True`.
+Output: `arr_0` uint8 NHWC, `arr_1` int64 labels (class-conditional), `meta` (JSON string).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from harness.checkpoint import load_model
+from harness.diffusion import create_diffusion
+from harness.sampling.chunks import ChunkStore, batches_of, write_npz_atomic
+from harness.sampling.images import save_grid, save_message, to_uint8
+from harness.sampling.noise import PerSampleNoise
+from harness.training.distributed import resolve_device
+from harness.training.status import diverged_message
+
+SAMPLERS = ("ddpm", "ddim")
+QUANTISATION = "((x + 1) * 127.5).round().clamp(0, 255).to(uint8)"
+
+
+@dataclasses.dataclass(frozen=True)
+class SampleRequest:
+    checkpoint: str
+    sampler: str
+    steps: int
+    num_samples: int
+    batch_size: int
+    seed: int
+    out: str
+    grid: str
+    eta: float = 0.0
+    device: str = "auto"
+    expect_diffusion: dict | None = None  # e.g. {"target": "eps", "learn_sigma": True}
+    model_config: dict | None = None  # for plain ADM checkpoints that carry no config
+    diffusion_config: dict | None = None
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.sampler not in SAMPLERS:
+            raise ValueError(f"sampler '{self.sampler}' is not one of {', '.join(SAMPLERS)}")
+        for name in ("steps", "num_samples", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+
+
+def respacing(sampler: str, steps: int) -> str:
+    """ADM's timestep_respacing string for `steps` sampling steps."""
+    return f"ddim{steps}" if sampler == "ddim" else str(steps)
+
+
+def _sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _write(req: SampleRequest, images: np.ndarray, labels: np.ndarray | None,
+           meta: dict) -> None:
+    arrays = {"arr_0": images}
+    if labels is not None:
+        arrays["arr_1"] = labels.astype(np.int64)
+    arrays["meta"] = np.array(json.dumps(meta, sort_keys=True))
+    Path(req.out).parent.mkdir(parents=True, exist_ok=True)
+    write_npz_atomic(req.out, **arrays)
+
+
+def _diverged(req: SampleRequest, message: str) -> dict:
+    """An npz with 0 images and the run's status, and a grid that says so."""
+    config_path = Path(req.checkpoint).parent / "config.json"
+    model_config = diffusion_config = None
+    if config_path.exists():
+        recorded = json.loads(config_path.read_text())
+        model_config, diffusion_config = recorded.get("model_config"), recorded.get(
+            "diffusion_config")
+    size = (model_config or {}).get("image_size", 0)
+    meta = {"checkpoint": str(req.checkpoint), "iteration": None, "ema_rate": None,
+            "sampler": req.sampler, "steps": req.steps, "eta": req.eta, "seed": req.seed,
+            "num_samples": 0, "status": message, "model_config": model_config,
+            "diffusion_config": diffusion_config, "wall_time_s": 0.0, "device": None}
+    labels = (np.zeros(0, np.int64) if (model_config or {}).get("class_cond") else None)
+    _write(req, np.zeros((0, size, size, 3), np.uint8), labels, meta)
+    save_message(req.grid, message)
+    return meta
+
+
+def sample(req: SampleRequest) -> dict:
+    """Sample (or finish sampling) `req.num_samples` images; returns the meta dict."""
+    message = diverged_message(Path(req.checkpoint).parent)
+    if message is not None:
+        return _diverged(req, message)
+    if not Path(req.checkpoint).exists():
+        raise FileNotFoundError(f"checkpoint '{req.checkpoint}' does not exist")
+    device = resolve_device(req.device)
+    expect = {k: v for k, v in (req.diffusion_config or {}).items()
+              if k != "timestep_respacing"}
+    expect.update(req.expect_diffusion or {})
+    model, ckpt = load_model(req.checkpoint, model_config=req.model_config,
+                             expect_diffusion=expect or None, device=str(device))
+    model.eval()
+    model_config = ckpt.model_config or req.model_config
+    base = ckpt.diffusion_config or req.diffusion_config
+    if base is None:
+        raise ValueError(f"checkpoint '{req.checkpoint}' carries no diffusion config; pass "
+                         "one (e.g. --config RUN/config.json)")
+    diffusion_config = {**base, "timestep_respacing": respacing(req.sampler, req.steps)}
+    diffusion = create_diffusion(**diffusion_config)
+    size = model_config["image_size"]
+    num_classes = model_config["num_classes"] if model_config.get("class_cond") else None
+
+    checkpoint_sha256 = _sha256(req.checkpoint)
+    store = ChunkStore(req.out, {"checkpoint_sha256": checkpoint_sha256,
+                                 "sampler": req.sampler, "steps": req.steps, "eta": req.eta,
+                                 "seed": req.seed, "num_samples": req.num_samples})
+    todo = store.missing(req.num_samples)
+    bar = tqdm(total=req.num_samples, initial=req.num_samples - len(todo), unit="img",
+               desc=f"sample {req.sampler}{req.steps}", disable=not req.progress)
+    for batch in batches_of(todo, req.batch_size):
+        began = time.perf_counter()
+        draws = PerSampleNoise(req.seed, batch)
+        kwargs, labels = {}, None
+        if num_classes is not None:
+            labels = draws.labels(num_classes)
+            kwargs["y"] = labels.to(device)
+        shape = (len(batch), 3, size, size)
+        x_T = draws.normal(shape).to(device)
+        loop = (diffusion.ddim_sample_loop if req.sampler == "ddim"
+                else diffusion.p_sample_loop)
+        extra = {"eta": req.eta} if req.sampler == "ddim" else {}
+        with torch.no_grad():
+            x = loop(model, shape, noise=x_T, clip_denoised=True, model_kwargs=kwargs,
+                     step_noise=draws.step_noise, **extra)
+        store.write(batch.start, to_uint8(x), None if labels is None else labels.numpy(),
+                    time.perf_counter() - began, str(device))
+        bar.update(len(batch))
+    bar.close()
+
+    images, labels, wall, devices = store.merge(req.num_samples)
+    info = ckpt.meta or {}
+    meta = {"checkpoint": str(req.checkpoint), "iteration": info.get("step"),
+            "ema_rate": info.get("ema_rate"), "sampler": req.sampler,
+            "steps": req.steps, "eta": req.eta, "seed": req.seed,
+            "num_samples": req.num_samples, "status": "ok", "model_config": model_config,
+            "diffusion_config": diffusion_config, "wall_time_s": round(wall, 3),
+            "device": ",".join(devices), "quantisation": QUANTISATION,
+            "checkpoint_sha256": checkpoint_sha256}
+    _write(req, images, labels, meta)
+    save_grid(images, req.grid)
+    store.remove()
+    return meta
+

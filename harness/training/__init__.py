@@ -1,0 +1,1 @@
+"""Training: options, deterministic batches, EMA, resumable state, the loop."""

@@ -1,0 +1,69 @@
+"""Which images, flips, timesteps and noise step `s` uses: a pure function of (seed, rank, s).
+
+Each rank owns the shard `rank::world_size` of the dataset (ADM shards the same way) and walks
+through it in epochs without replacement, each epoch in its own random order, `per_rank_batch`
+images a step, dropping the incomplete last batch (ADM's loader: shuffle, drop_last). Because
+step `s` is computed from its address rather than from an iterator's history, a resumed run
+reads exactly the batches the uninterrupted run would have read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+from torch.utils.data import Sampler
+
+from harness.training import seeds
+
+
+class StepBatches(Sampler):
+    """Batch sampler yielding, for steps `start..stop-1`, lists of `(index, flip)` items."""
+
+    def __init__(self, dataset_len: int, per_rank_batch: int, seed: int, rank: int = 0,
+                 world_size: int = 1, random_flip: bool = True, start: int = 0,
+                 stop: int = 0) -> None:
+        self.shard = torch.arange(rank, dataset_len, world_size)
+        self.batch = per_rank_batch
+        self.steps_per_epoch = len(self.shard) // per_rank_batch
+        if self.steps_per_epoch < 1:
+            raise ValueError(
+                f"the data has {dataset_len} images, {len(self.shard)} per process, fewer than "
+                f"the per-process batch size {per_rank_batch}; use a smaller --batch-size"
+            )
+        self.seed, self.rank, self.random_flip = int(seed), int(rank), random_flip
+        self.start, self.stop = int(start), int(stop)
+        self._epoch: tuple[int, torch.Tensor] | None = None
+
+    def __len__(self) -> int:
+        return max(0, self.stop - self.start)
+
+    def _order(self, epoch: int) -> torch.Tensor:
+        if self._epoch is None or self._epoch[0] != epoch:
+            g = seeds.generator(self.seed, seeds.DATA_ORDER, self.rank, epoch)
+            self._epoch = (epoch, self.shard[torch.randperm(len(self.shard), generator=g)])
+        return self._epoch[1]
+
+    def items(self, step: int) -> list[tuple[int, bool]]:
+        """The `(dataset index, flip)` pairs of step `step` (0-based) on this rank."""
+        epoch, k = divmod(int(step), self.steps_per_epoch)
+        indices = self._order(epoch)[k * self.batch:(k + 1) * self.batch].tolist()
+        if self.random_flip:
+            g = seeds.generator(self.seed, seeds.FLIPS, self.rank, step)
+            flips = (torch.rand(self.batch, generator=g) < 0.5).tolist()
+        else:
+            flips = [False] * self.batch
+        return list(zip(indices, flips, strict=True))
+
+    def __iter__(self) -> Iterator[list[tuple[int, bool]]]:
+        for step in range(self.start, self.stop):
+            yield self.items(step)
+
+
+def step_draws(seed: int, rank: int, step: int, shape: tuple[int, ...],
+               num_timesteps: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Uniform timesteps (ADM's UniformSampler) and Gaussian noise of step `step` on CPU."""
+    g = seeds.generator(seed, seeds.STEP_NOISE, rank, step)
+    t = torch.randint(0, num_timesteps, (shape[0],), generator=g)
+    noise = torch.randn(shape, generator=g)
+    return t, noise

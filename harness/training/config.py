@@ -1,0 +1,176 @@
+"""The options of one training run, resolved, and how a rerun is checked against them.
+
+`RUN/config.json` holds `{"options": ..., "model_config": ..., "diffusion_config": ...}`.
+A rerun into the same run directory must ask for the same *identity* options (everything
+that changes the trajectory of the weights); the *schedule* options below only say how far
+to go and how often to write, so they may change between reruns (e.g. to train on from
+500k to 1000k iterations) and are updated in config.json.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+TARGETS = ("eps", "x0", "v")
+PRECISIONS = ("fp32", "bf16")
+SCHEDULE_OPTIONS = frozenset(
+    {"run_dir", "max_steps", "save_every", "eval_iterations", "log_every", "num_workers",
+     "device", "progress", "cache_data"}
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Everything `harness train` needs; field names follow ADM's flags."""
+
+    data: str
+    run_dir: str
+    image_size: int
+    max_steps: int
+    # UNet (harness.models.create_model; use_fp16 is not offered: see `precision`)
+    num_channels: int = 128
+    num_res_blocks: int = 2
+    channel_mult: str = ""
+    learn_sigma: bool = True
+    class_cond: bool = False
+    num_classes: int = 1000
+    attention_resolutions: str = "16"
+    num_heads: int = 1
+    num_head_channels: int = -1
+    num_heads_upsample: int = -1
+    use_scale_shift_norm: bool = False
+    dropout: float = 0.0
+    resblock_updown: bool = False
+    use_new_attention_order: bool = False
+    # diffusion (harness.diffusion.create_diffusion)
+    target: str = "eps"
+    weighting: str = "constant"
+    p2_gamma: float = 1.0
+    p2_k: float = 1.0
+    min_snr_gamma: float = 5.0
+    noise_schedule: str = "linear"
+    diffusion_steps: int = 1000
+    rescale_learned_sigmas: bool = True
+    # optimisation (ADM: AdamW, constant learning rate, EMA of the parameters)
+    lr: float = 2e-5
+    weight_decay: float = 0.0
+    batch_size: int = 8
+    ema_rate: str = "0.9999"
+    grad_clip: float = 0.0
+    precision: str = "fp32"
+    random_flip: bool = True
+    seed: int = 0
+    fail_at_step: int = 0
+    world_size: int = 1
+    # schedule (may change between reruns)
+    save_every: int = 1000
+    eval_iterations: tuple[int, ...] = ()
+    log_every: int = 10
+    num_workers: int = 0
+    device: str = "auto"
+    progress: bool = True
+    cache_data: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.target not in TARGETS:
+            raise ValueError(f"target '{self.target}' is not one of {', '.join(TARGETS)}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision '{self.precision}' is not one of {', '.join(PRECISIONS)}")
+        if self.cache_data not in ("auto", "yes", "no"):
+            raise ValueError(f"cache_data '{self.cache_data}' is not one of auto, yes, no")
+        for name in ("max_steps", "save_every", "batch_size", "log_every", "image_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.batch_size % self.world_size:
+            raise ValueError(
+                f"batch_size {self.batch_size} (global) is not divisible by the "
+                f"{self.world_size} processes of this job"
+            )
+        bad = [i for i in self.eval_iterations if not 1 <= i <= self.max_steps]
+        if bad:
+            raise ValueError(
+                f"eval_iterations {bad} are outside 1..max_steps ({self.max_steps})"
+            )
+        self.ema_rates()  # validates
+
+    def ema_rates(self) -> list[str]:
+        """EMA rates as the strings used in file names (ADM's `ema_{rate}_...`)."""
+        rates = [r.strip() for r in str(self.ema_rate).split(",") if r.strip()]
+        for r in rates:
+            try:
+                ok = 0.0 < float(r) < 1.0
+            except ValueError:
+                ok = False
+            if not ok:
+                raise ValueError(f"ema_rate '{r}' is not a number in (0, 1)")
+        if not rates:
+            raise ValueError("ema_rate is empty; give at least one rate, e.g. 0.9999")
+        return [str(float(r)) for r in rates]
+
+    def model_config(self) -> dict:
+        """Keyword arguments of harness.models.create_model."""
+        names = ("image_size", "num_channels", "num_res_blocks", "channel_mult", "learn_sigma",
+                 "class_cond", "num_classes", "attention_resolutions", "num_heads",
+                 "num_head_channels", "num_heads_upsample", "use_scale_shift_norm", "dropout",
+                 "resblock_updown", "use_new_attention_order")
+        config = {n: getattr(self, n) for n in names}
+        config["use_fp16"] = False
+        return config
+
+    def diffusion_config(self) -> dict:
+        """Keyword arguments of harness.diffusion.create_diffusion (training: no respacing)."""
+        return {
+            "steps": self.diffusion_steps, "noise_schedule": self.noise_schedule,
+            "learn_sigma": self.learn_sigma, "rescale_learned_sigmas": self.rescale_learned_sigmas,
+            "target": self.target, "weighting": self.weighting, "p2_gamma": self.p2_gamma,
+            "p2_k": self.p2_k, "min_snr_gamma": self.min_snr_gamma, "timestep_respacing": "",
+        }
+
+    def options(self) -> dict:
+        """All options as JSON-ready values."""
+        out = dataclasses.asdict(self)
+        out["eval_iterations"] = list(self.eval_iterations)
+        return out
+
+
+def differing_options(recorded: dict, requested: dict) -> list[str]:
+    """Identity options whose values differ, as 'name: run has X, asked for Y'."""
+    out = []
+    for name in sorted(set(recorded) | set(requested)):
+        if name in SCHEDULE_OPTIONS:
+            continue
+        old, new = recorded.get(name, "<absent>"), requested.get(name, "<absent>")
+        if old != new:
+            out.append(f"{name}: run has {old!r}, asked for {new!r}")
+    return out
+
+
+def write_json_atomic(path: str | os.PathLike, obj: dict) -> None:
+    """Write JSON to a temporary file beside `path`, then rename it into place."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def check_or_write_config(config: TrainConfig) -> None:
+    """Record the options in RUN/config.json, or refuse a rerun that asks for others."""
+    path = Path(config.run_dir) / "config.json"
+    requested = config.options()
+    if path.exists():
+        recorded = json.loads(path.read_text()).get("options", {})
+        diff = differing_options(recorded, requested)
+        if diff:
+            raise ValueError(
+                f"run directory '{config.run_dir}' was started with other options "
+                f"({path}); use a new --run-dir or the same options. Differing: "
+                + "; ".join(diff)
+            )
+    write_json_atomic(path, {
+        "options": requested,
+        "model_config": config.model_config(),
+        "diffusion_config": config.diffusion_config(),
+    })

@@ -1,0 +1,182 @@
+"""The training loop: ADM's semantics (AdamW, constant LR, EMA, uniform t, hybrid loss).
+
+Per step: the batch, flips, timesteps and noise of step `s` come from `(seed, rank, s)`
+(harness.training.batches), the loss is `diffusion.training_losses(...)["loss"].mean()`
+(the weighting is applied inside the diffusion, in one place), then AdamW and the EMAs are
+updated. Iteration `n` means "after n optimizer steps"; `ema_{rate}_{n:06d}.pt` holds the
+EMA after n steps (ADM's own names are off by one: it saves before counting the step).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import time
+from pathlib import Path
+
+import torch
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from harness.checkpoint import save_checkpoint
+from harness.data import ImageDataset
+from harness.diffusion import create_diffusion
+from harness.models import create_model
+from harness.training import distributed, seeds
+from harness.training.batches import StepBatches, step_draws
+from harness.training.config import TrainConfig, check_or_write_config
+from harness.training.ema import EMA
+from harness.training.log import LossLog
+from harness.training.state import capture_rng, load_newest_state, restore_rng, save_state
+from harness.training.status import clear_status, read_status, write_status
+
+CACHE_LIMIT_BYTES = 1 << 30  # decode small datasets into memory once ("auto")
+
+
+def ema_checkpoint_path(run_dir: str | Path, rate: str, iteration: int) -> Path:
+    """ADM's name for the EMA weights of `rate` after `iteration` steps."""
+    return Path(run_dir) / f"ema_{rate}_{iteration:06d}.pt"
+
+
+def _open_dataset(config: TrainConfig) -> ImageDataset:
+    cache = config.cache_data == "yes"
+    if config.cache_data == "auto":
+        probe = ImageDataset(config.data, config.image_size, class_cond=config.class_cond,
+                             num_classes=config.num_classes if config.class_cond else None)
+        cache = len(probe) * 3 * config.image_size**2 <= CACHE_LIMIT_BYTES
+        if not cache:
+            return probe
+    return ImageDataset(config.data, config.image_size, class_cond=config.class_cond,
+                        num_classes=config.num_classes if config.class_cond else None,
+                        cache=cache)
+
+
+def _finished(config: TrainConfig, info: distributed.Dist) -> dict | None:
+    """The recorded status if there is nothing left to do, else None (clearing it)."""
+    status = read_status(config.run_dir)
+    if status is None:
+        return None
+    if status.get("status") == "diverged" or status.get("step", 0) >= config.max_steps:
+        return status
+    if info.is_main:
+        clear_status(config.run_dir)  # completed earlier with fewer steps: train on
+    return None
+
+
+def train(config: TrainConfig) -> dict:
+    """Train (or resume) the run in `config.run_dir`; returns the final status dict."""
+    info, device = distributed.init(config.device)
+    config = dataclasses.replace(config, world_size=info.world_size)
+    if config.precision == "bf16" and device.type != "cuda":
+        raise ValueError("precision 'bf16' needs a CUDA device; use --precision fp32 on CPU")
+    run_dir = Path(config.run_dir)
+    if info.is_main and (run_dir / "config.json").exists():
+        check_or_write_config(config)  # refuse other options before anything else
+    done = _finished(config, info)
+    if done is not None:
+        return done
+
+    # Bad data, architecture or diffusion options fail here, before anything is written.
+    dataset = _open_dataset(config)
+    model = create_model(**config.model_config()).to(device)
+    diffusion = create_diffusion(**config.diffusion_config())
+    if info.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        check_or_write_config(config)
+    distributed.barrier(info)
+    ema = EMA(model, config.ema_rates())
+    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    start = 0
+    state = load_newest_state(run_dir, map_location=device)
+    if state is not None:
+        model.load_state_dict(state["model"])
+        ema.load_state(state["ema"])
+        opt.load_state_dict(state["optimizer"])
+        restore_rng(state["rng"])
+        start = int(state["step"])
+        del state
+    net = model
+    if info.enabled:
+        net = DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
+
+    per_rank = config.batch_size // info.world_size
+    batches = StepBatches(len(dataset), per_rank, config.seed, info.rank, info.world_size,
+                          config.random_flip, start, config.max_steps)
+    loader = DataLoader(dataset, batch_sampler=batches, num_workers=config.num_workers,
+                        pin_memory=device.type == "cuda")
+    log = LossLog(run_dir / "log.csv", start, diffusion.num_timesteps) if info.is_main else None
+    autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if config.precision == "bf16"
+                else contextlib.nullcontext())
+    bar = tqdm(total=config.max_steps, initial=start, unit="it", dynamic_ncols=True,
+               disable=not (config.progress and info.is_main), desc="train")
+    window_start, window_steps = time.perf_counter(), 0
+    status = {"status": "completed", "step": config.max_steps}
+
+    for step, (x, kwargs) in zip(range(start, config.max_steps), loader, strict=True):
+        iteration = step + 1
+        x = x.to(device)
+        kwargs = {k: v.to(device) for k, v in kwargs.items()}
+        t, noise = step_draws(config.seed, info.rank, step, tuple(x.shape),
+                              diffusion.num_timesteps)
+        t, noise = t.to(device), noise.to(device)
+        torch.manual_seed(seeds.derive_seed(config.seed, seeds.DROPOUT, info.rank, step))
+        opt.zero_grad(set_to_none=True)
+        with autocast:
+            losses = diffusion.training_losses(net, x, t, model_kwargs=kwargs, noise=noise)
+        loss = losses["loss"].float().mean()
+        if iteration == config.fail_at_step:
+            loss = loss * float("nan")  # testing aid: a real non-finite loss on this path
+        if not torch.isfinite(distributed.all_mean(loss.detach(), info)).item():
+            status = {"status": "diverged", "step": iteration,
+                      "message": f"diverged at step {iteration}"}
+            break
+        loss.backward()
+        if config.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        opt.step()
+        ema.update(model)
+
+        window_steps += 1
+        if log is not None:
+            log.add(t.cpu().numpy(), {k: v.detach().float().cpu().numpy()
+                                      for k, v in losses.items() if k in ("loss", "mse", "vb")})
+            if iteration % config.log_every == 0 or iteration == config.max_steps:
+                elapsed = time.perf_counter() - window_start
+                row = log.write(iteration, config.lr,
+                                window_steps * config.batch_size / max(elapsed, 1e-9))
+                bar.set_postfix(loss=f"{row['loss']:.4g}")
+                window_start, window_steps = time.perf_counter(), 0
+        bar.update(1)
+        _save_points(config, info, iteration, model, ema, opt)
+
+    bar.close()
+    if info.is_main:
+        write_status(run_dir, status["status"], status["step"], status.get("message", ""))
+    distributed.barrier(info)
+    distributed.shutdown(info)
+    return status
+
+
+def _save_points(config: TrainConfig, info: distributed.Dist, iteration: int,
+                 model: torch.nn.Module, ema: EMA, opt: torch.optim.Optimizer) -> None:
+    """EMA checkpoints at evaluation iterations; training state there, every N and at the end."""
+    is_eval = iteration in config.eval_iterations
+    if not (is_eval or iteration % config.save_every == 0 or iteration == config.max_steps):
+        return
+    if info.is_main:
+        if is_eval:
+            for rate in ema.rates:
+                save_checkpoint(ema_checkpoint_path(config.run_dir, rate, iteration),
+                                ema.state_dict(model, rate), config.model_config(),
+                                config.diffusion_config(), step=iteration,
+                                ema_rate=float(rate))
+        save_state(config.run_dir, iteration, {
+            "model": model.state_dict(), "ema": ema.to_state(),
+            "optimizer": opt.state_dict(), "rng": capture_rng(),
+            "data": {"next_step": iteration}, "options": config.options(),
+        })
+    distributed.barrier(info)
+

@@ -1,0 +1,87 @@
+"""Training state files RUN/train_state_{step:07d}.pt: write atomically, find, load, prune.
+
+A state holds the model, every EMA, the optimizer, the step, the RNG states of torch (CPU and
+CUDA), NumPy and Python, the data position (the step: batches are addressed by step, see
+harness.training.batches) and the run options. Files are written to a temporary name and
+renamed, so any `train_state_*.pt` on disk is complete; loading uses `weights_only=True`.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+from pathlib import Path
+
+import numpy as np
+import torch
+
+STATE_FORMAT = "harness-train-state/1"
+_NAME = re.compile(r"^train_state_(\d{7})\.pt$")
+
+
+def state_path(run_dir: str | Path, step: int) -> Path:
+    return Path(run_dir) / f"train_state_{step:07d}.pt"
+
+
+def list_states(run_dir: str | Path) -> list[tuple[int, Path]]:
+    """(step, path) of every complete training state, oldest first."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        return []
+    found = [(int(m.group(1)), run_dir / n) for n in os.listdir(run_dir) if (m := _NAME.match(n))]
+    return sorted(found)
+
+
+def capture_rng() -> dict:
+    """RNG states of torch, CUDA (if any), NumPy and Python, as tensors and plain values."""
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    return {
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": pos,
+                  "has_gauss": has_gauss, "cached_gaussian": cached},
+        "python": random.getstate(),
+    }
+
+
+def restore_rng(state: dict) -> None:
+    """Inverse of capture_rng (CUDA states only if the device count matches)."""
+    torch.set_rng_state(state["torch"])
+    if torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    n = state["numpy"]
+    np.random.set_state((n["kind"], n["keys"].numpy().astype(np.uint32), n["pos"],
+                         n["has_gauss"], n["cached_gaussian"]))
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+
+
+def save_state(run_dir: str | Path, step: int, payload: dict, keep: int = 2) -> Path:
+    """Write the state of `step` atomically, then delete all but the newest `keep` states."""
+    path = state_path(run_dir, step)
+    tmp = path.with_name(f".{path.name}.tmp")
+    torch.save({"format": STATE_FORMAT, "step": int(step), **payload}, tmp)
+    os.replace(tmp, path)
+    for _, old in list_states(run_dir)[:-keep]:
+        old.unlink(missing_ok=True)
+    return path
+
+
+def load_newest_state(run_dir: str | Path, map_location: str | torch.device = "cpu") -> dict | None:
+    """The newest training state that loads, or None when there is none.
+
+    A file that fails to load (e.g. a disk that filled up before the rename) is skipped with
+    a warning in favour of the previous one.
+    """
+    for step, path in reversed(list_states(run_dir)):
+        try:
+            state = torch.load(path, map_location=map_location, weights_only=True)
+        except Exception as err:  # noqa: BLE001 - any unreadable file means: use the older one
+            print(f"warning: skipping unreadable training state {path}: {err}")
+            continue
+        if state.get("format") != STATE_FORMAT or state.get("step") != step:
+            print(f"warning: skipping {path}: not a {STATE_FORMAT} file for step {step}")
+            continue
+        return state
+    return None
