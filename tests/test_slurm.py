@@ -141,7 +141,7 @@ def test_smoke_preset_runs_through_slurm(tmp_path):
         "--slurm-init-seconds-before-status-checks", "2",
         "--slurm-keep-successful-logs",
     ]
-    proc = _run(cmd, cwd=repo, env=snakemake_env(xdg), timeout=1800)
+    proc = _run(cmd, cwd=repo, env=snakemake_env(xdg), timeout=1500)
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-6000:]
     assert (repo / "reports" / "report.html").is_file()
