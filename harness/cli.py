@@ -5,6 +5,7 @@ import click
 from harness.commands.analyze import analyze_command
 from harness.commands.bench import bench
 from harness.commands.cell import cell_command
+from harness.commands.estimate import estimate_command
 from harness.commands.prepare import prepare
 from harness.commands.report import report_command
 from harness.commands.sample import sample_command
@@ -25,3 +26,4 @@ main.add_command(bench)
 main.add_command(analyze_command)
 main.add_command(report_command)
 main.add_command(cell_command)
+main.add_command(estimate_command)
