@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from test_report_helpers import make_results
 
 from harness.cli import main
+from harness.report import build_report
 from harness.report.claims import judge_claims, paper_view
 from harness.report.evidence import Evidence
 from harness.report.tables import build_tables
@@ -122,3 +123,26 @@ def test_full_report_with_a_deleted_cell(tmp_path):
     gone = [r for r in rows if r["row"] == "FFHQ, T=20" and r["column"] == "Constant"]
     assert gone[0]["status"] == "not run" and gone[0]["paper"] == "41.2700"
     assert "<script" not in html and "http://" not in html and "https://" not in html
+
+
+@pytest.mark.slow
+def test_report_from_the_workflow_plan_before_anything_ran(tmp_path, monkeypatch):
+    """The quick preset's real plan.json with no result files: everything 'not run', no crash."""
+    from pathlib import Path
+
+    from harness import workflow_plan as wp
+
+    config = Path(__file__).resolve().parents[1] / "workflow" / "config" / "quick.yaml"
+    cfg = wp.load_config([config])
+    doc = wp.plan_json(cfg, wp.build_plan(cfg, check_paths=False), "deadbeef")
+    plan = tmp_path / "results" / "plan.json"
+    plan.parent.mkdir()
+    plan.write_text(json.dumps(doc))
+    monkeypatch.chdir(tmp_path)
+    ev, tables, claims = _claims(plan)
+    assert all(c.verdict == "not run" for c in claims.values())
+    out = build_report(plan, tmp_path / "reports" / "report.html")
+    html = out.read_text()
+    assert "cells planned" in html and html.count("not run") > 20
+    rows = _csv(out.parent / "assets" / "table4.csv")
+    assert {r["status"] for r in rows} == {"not run"}

@@ -185,8 +185,9 @@ def fig7a_iterations(ev: Evidence, assets: Path) -> Figure:
     fig_ = Figure("fig7a", "Fig. 7a: FID vs training iterations",
                   "Paper (FFHQ): Ours at 400k iterations matches Constant at 1000k.")
     series = _series(ev, "fig7a", "iteration")
-    if not series:
-        fig_.note = "not run: no Fig. 7a cells in the plan"
+    if not any(o.ok for pts in series.values() for _, o in pts):
+        fig_.note = ("not run: no Fig. 7a result files yet" if series
+                     else "not run: no Fig. 7a cells in the plan")
         return fig_
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(5.5, 3.6))
@@ -210,6 +211,10 @@ def fig7b_steps(ev: Evidence, assets: Path) -> Figure:
     with plt.rc_context(STYLE):
         fig, (ax, axp) = plt.subplots(1, 2, figsize=(10, 3.8))
         notes = _plot_series(ax, series) if series else ["not run: no Fig. 7b cells in the plan"]
+        if not ax.get_legend_handles_labels()[0]:
+            ax.text(0.5, 0.5, "not run", ha="center", va="center", transform=ax.transAxes,
+                    color="#6b7280", fontsize=14)
+            notes = ["reproduced panel not run: no Fig. 7b result files"]
         for w in ("constant", "p2", "min_snr", "debias"):
             pts = [(s, paper.table1_value("ffhq", s, w)) for d, s in paper.table1_keys()
                    if d == "ffhq"]

@@ -52,6 +52,10 @@ def sample_grids(ev: Evidence, assets: Path, limit: int = 6) -> list[Figure]:
                       + f", {sampler.upper()}, iteration {latest[(dataset, sampler)]}",
                       "Rows: weighting; columns: sampling steps T (same seeds in every panel).")
         missing = [f"{_label(w)} T={s}" for (w, s), p in slots.items() if p is None]
+        if len(missing) == len(slots):
+            fig_.note = "not run: no sample grid files yet"
+            figures.append(fig_)
+            continue
         with plt.rc_context(STYLE):
             fig, axes = plt.subplots(len(weightings), len(steps), squeeze=False,
                                      figsize=(1.9 * len(steps) + 0.6, 1.9 * len(weightings)))

@@ -25,12 +25,25 @@ def _training_seconds(run_dir: Path | None) -> tuple[float | None, str]:
             rows = list(csv.DictReader(log.open()))
         except (OSError, csv.Error):
             rows = []
-        for key in ("wall_time_s", "elapsed_s", "time_s", "time"):
+        for key in ("wall_time_s", "elapsed_s", "time_s"):
             if rows and rows[-1].get(key):
                 try:
                     return float(rows[-1][key]), device
                 except ValueError:
                     pass
+        # No clock in the log: estimate from the logged throughput (samples/s per window).
+        batch = config.get("batch_size")
+        total, prev = 0.0, 0
+        try:
+            for row in rows:
+                step, rate = int(float(row["step"])), float(row.get("samples_per_s") or 0)
+                if rate > 0 and batch:
+                    total += (step - prev) * float(batch) / rate
+                prev = step
+        except (KeyError, ValueError):
+            total = 0.0
+        if total > 0:
+            return total, device
     return None, device
 
 

@@ -81,7 +81,9 @@ def build_report(plan_path: str | Path, out_html: str | Path) -> Path:
     figures = build_curve_figures(ev, assets)
     grids = sample_grids(ev, assets)
     strips = x0_strips(ev, assets)
-    statuses = [ev.obs(cells[0]).status for cells in ev.groups.values()]
+    # A cell used by several tables (e.g. Table 1 and Table 4) is counted once.
+    unique = {str([c.get("metrics") for c in cells]): cells[0] for cells in ev.groups.values()}
+    statuses = [ev.obs(cell).status for cell in unique.values()]
     summary = {
         "planned": len(statuses),
         "ok": sum(s == "ok" for s in statuses),
