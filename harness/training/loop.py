@@ -79,6 +79,7 @@ def train(config: TrainConfig) -> dict:
 
     # Bad data, architecture or diffusion options fail here, before anything is written.
     dataset = _open_dataset(config)
+    torch.manual_seed(seeds.derive_seed(config.seed, seeds.INIT))  # same initial weights
     model = create_model(**config.model_config()).to(device)
     diffusion = create_diffusion(**config.diffusion_config())
     if info.is_main:

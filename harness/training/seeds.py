@@ -17,6 +17,7 @@ FLIPS = 1
 STEP_NOISE = 2
 DROPOUT = 3
 SAMPLE = 4
+INIT = 5
 
 
 def derive_seed(*parts: int) -> int:
