@@ -104,3 +104,54 @@ def bench_model_command(
                 f"{r['img_per_s']:.1f} img/s"
             )
     click.echo(f"wrote {out}")
+
+
+def _model_options(func):
+    """--preset plus the overrides that matter for speed (see `bench model` for all)."""
+    for flag, kind in reversed((("--image-size", int), ("--num-channels", int),
+                                ("--num-res-blocks", int), ("--channel-mult", str),
+                                ("--attention-resolutions", str))):
+        func = click.option(flag, type=kind, default=None)(func)
+    return click.option("--preset", type=click.Choice(list(PRESETS)), default="tiny",
+                        show_default=True)(func)
+
+
+@bench.command("train")
+@_model_options
+@click.option("--batch-size", type=int, default=8, show_default=True)
+@click.option("--steps", type=int, default=10, show_default=True, help="Timed steps.")
+@click.option("--warmup", type=int, default=2, show_default=True)
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda or auto")
+@click.option("--precision", type=click.Choice(["fp32", "bf16"]), default="fp32")
+@click.option("--out", type=click.Path(dir_okay=False), help="JSON file (else printed).")
+def bench_train_command(preset, batch_size, steps, warmup, device, precision, out, **model):
+    """img/s of the real training loop (`harness train` on random images)."""
+    from harness.bench.train import bench_train
+
+    record = bench_train(resolve_config(preset, **model), batch_size=batch_size, steps=steps,
+                         warmup=warmup, device=device, precision=precision)
+    record["preset"] = preset
+    text = write_json(record, out)
+    click.echo(text if out is None else f"train: {record['img_per_s']:.2f} img/s; wrote {out}")
+
+
+@bench.command("sample")
+@_model_options
+@click.option("--batch-sizes", default="8", show_default=True, help="Comma-separated.")
+@click.option("--sampler", type=click.Choice(["ddpm", "ddim"]), default="ddpm")
+@click.option("--steps", type=int, default=10, show_default=True)
+@click.option("--batches", type=int, default=1, show_default=True, help="Timed batches.")
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda or auto")
+@click.option("--out", type=click.Path(dir_okay=False), help="JSON file (else printed).")
+def bench_sample_command(preset, batch_sizes, sampler, steps, batches, device, out, **model):
+    """img/s of `harness sample` (model load excluded)."""
+    from harness.bench.sample import bench_sample
+
+    sizes = tuple(int(s) for s in batch_sizes.split(","))
+    record = bench_sample(resolve_config(preset, **model), batch_sizes=sizes, sampler=sampler,
+                          steps=steps, batches=batches, device=device)
+    record["preset"] = preset
+    text = write_json(record, out)
+    rates = ", ".join(f"batch {r['batch_size']}: {r['img_per_s']:.2f} img/s"
+                      for r in record["results"])
+    click.echo(text if out is None else f"sample: {rates}; wrote {out}")

@@ -51,7 +51,10 @@ class SampleRequest:
     def __post_init__(self) -> None:
         if self.sampler not in SAMPLERS:
             raise ValueError(f"sampler '{self.sampler}' is not one of {', '.join(SAMPLERS)}")
-        for name in ("steps", "num_samples", "batch_size"):
+        if self.steps < 2:
+            raise ValueError(f"steps must be >= 2 (a respaced ADM diffusion needs two "
+                             f"timesteps), got {self.steps}")
+        for name in ("num_samples", "batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
 
