@@ -128,13 +128,14 @@ def sample(req: SampleRequest) -> dict:
     checkpoint_sha256 = _sha256(req.checkpoint)
     store = ChunkStore(req.out, {"checkpoint_sha256": checkpoint_sha256,
                                  "sampler": req.sampler, "steps": req.steps, "eta": req.eta,
-                                 "seed": req.seed, "num_samples": req.num_samples})
+                                 "seed": req.seed, "num_samples": req.num_samples,
+                                 "device_type": device.type})  # CPU/CUDA noise streams differ
     todo = store.missing(req.num_samples)
     bar = tqdm(total=req.num_samples, initial=req.num_samples - len(todo), unit="img",
                desc=f"sample {req.sampler}{req.steps}", disable=not req.progress)
     for batch in batches_of(todo, req.batch_size):
         began = time.perf_counter()
-        draws = PerSampleNoise(req.seed, batch)
+        draws = PerSampleNoise(req.seed, batch, device)
         kwargs, labels = {}, None
         if num_classes is not None:
             labels = draws.labels(num_classes)
@@ -147,7 +148,7 @@ def sample(req: SampleRequest) -> dict:
         with torch.no_grad():
             x = loop(model, shape, noise=x_T, clip_denoised=True, model_kwargs=kwargs,
                      step_noise=draws.step_noise, **extra)
-        store.write(batch.start, to_uint8(x), None if labels is None else labels.numpy(),
+        store.write(batch.start, to_uint8(x), None if labels is None else labels.cpu().numpy(),
                     time.perf_counter() - began, str(device))
         bar.update(len(batch))
     bar.close()
