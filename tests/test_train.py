@@ -253,3 +253,25 @@ def test_a_few_hundred_steps_then_sampling(tmp_path):
                                         batch_size=8, seed=0, out=str(tmp_path / "s.npz"),
                                         grid=str(tmp_path / "s.png"), progress=False))
             assert meta["num_samples"] == 8 and meta["status"] == "ok"
+
+
+@pytest.mark.slow
+def test_torchrun_two_cpu_processes(tmp_path):
+    """Data parallel on CPU (Gloo): rank 0 writes; a 1-process rerun is refused by name."""
+    torchrun = Path(sys.executable).parent / "torchrun"
+    if not torchrun.exists():
+        pytest.skip("torchrun not installed beside this Python")
+    data = make_images(tmp_path / "data")
+    run = tmp_path / "run"
+    cmd = [str(torchrun), "--standalone", "--nproc_per_node", "2", "--no-python",
+           str(Path(sys.executable).parent / "harness"), "train", "--data", str(data),
+           "--run-dir", str(run), "--max-steps", "4", "--eval-iterations", "4", *TINY]
+    done = subprocess.run(cmd, env=dict(os.environ, OMP_NUM_THREADS="1"), capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads((run / "status.json").read_text())["status"] == "completed"
+    assert json.loads((run / "config.json").read_text())["options"]["world_size"] == 2
+    assert (run / "ema_0.9999_000004.pt").exists()
+    code, out = run_cli("--data", str(data), "--run-dir", str(run), "--max-steps", "6",
+                        "--eval-iterations", "4", *TINY)
+    assert code != 0 and "world_size: run has 2, asked for 1" in out
