@@ -381,8 +381,7 @@ class ClaimResult:
 
     @property
     def verdict_text(self) -> str:
-        if self.verdict == NOT_RUN:
-            return "not run"
+        """The verdict with the scale it was reached at (a toy result never judges the paper)."""
         return f"{self.verdict} at {self.scale} scale"
 
 

@@ -122,7 +122,9 @@ def fig4_mse(ev: Evidence, assets: Path) -> Figure:
             ax.set_xlabel("timestep t")
             ax.set_ylabel("MSE per pixel")
             ax.set_title("t > 900 (zoom)" if zoom else "all t")
-            if zoom:
+            if zoom:  # log scale: Initial is orders of magnitude below the networks' MSE here
+                ax.set_yscale("log")
+                ax.set_ylabel("MSE per pixel (log scale)")
                 ax.axvline(950, color="#999999", lw=0.8, ls=":")
         axes[0].legend()
         png, svg = _save(fig, assets, "fig4_mse")
