@@ -275,3 +275,15 @@ def test_torchrun_two_cpu_processes(tmp_path):
     code, out = run_cli("--data", str(data), "--run-dir", str(run), "--max-steps", "6",
                         "--eval-iterations", "4", *TINY)
     assert code != 0 and "world_size: run has 2, asked for 1" in out
+
+
+def test_eval_iterations_added_after_the_fact_are_reported(tmp_path):
+    data = make_images(tmp_path / "data")
+    common = {"data": str(data), "run_dir": str(tmp_path / "run"), "image_size": 16,
+              "num_channels": 32, "num_res_blocks": 1, "channel_mult": "1,2",
+              "attention_resolutions": "", "batch_size": 4, "device": "cpu", "progress": False,
+              "max_steps": 2}
+    train(TrainConfig(**common, eval_iterations=(2,)))
+    with pytest.warns(UserWarning, match=r"iterations \[1\] were not written"):
+        status = train(TrainConfig(**common, eval_iterations=(1, 2)))
+    assert status["status"] == "completed"

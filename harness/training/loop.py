@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import time
+import warnings
 from pathlib import Path
 
 import torch
@@ -64,6 +65,16 @@ def _finished(config: TrainConfig, info: distributed.Dist) -> dict | None:
     return None
 
 
+def _warn_unreachable(config: TrainConfig, start: int, rates: list[str]) -> None:
+    """EMA checkpoints asked for at iterations this run has passed without writing them."""
+    missing = [i for i in config.eval_iterations if i <= start and not all(
+        ema_checkpoint_path(config.run_dir, r, i).exists() for r in rates)]
+    if missing:
+        warnings.warn(f"{config.run_dir}: EMA checkpoints for iterations {missing} were not "
+                      f"written and cannot be made any more (the run is at step {start}); "
+                      "train a new run directory to get them", stacklevel=2)
+
+
 def train(config: TrainConfig) -> dict:
     """Train (or resume) the run in `config.run_dir`; returns the final status dict."""
     info, device = distributed.init(config.device)
@@ -75,10 +86,15 @@ def train(config: TrainConfig) -> dict:
         check_or_write_config(config)  # refuse other options before anything else
     done = _finished(config, info)
     if done is not None:
+        if done.get("status") == "completed":
+            _warn_unreachable(config, int(done.get("step", 0)), config.ema_rates())
         return done
 
     # Bad data, architecture or diffusion options fail here, before anything is written.
     dataset = _open_dataset(config)
+    per_rank = config.batch_size // info.world_size
+    batches = StepBatches(len(dataset), per_rank, config.seed, info.rank, info.world_size,
+                          config.random_flip, 0, config.max_steps)
     torch.manual_seed(seeds.derive_seed(config.seed, seeds.INIT))  # same initial weights
     model = create_model(**config.model_config()).to(device)
     diffusion = create_diffusion(**config.diffusion_config())
@@ -89,7 +105,7 @@ def train(config: TrainConfig) -> dict:
     ema = EMA(model, config.ema_rates())
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     start = 0
-    state = load_newest_state(run_dir, map_location=device)
+    state = load_newest_state(run_dir)  # on CPU: RNG states must stay CPU tensors
     if state is not None:
         model.load_state_dict(state["model"])
         ema.load_state(state["ema"])
@@ -103,9 +119,8 @@ def train(config: TrainConfig) -> dict:
             model, device_ids=[device.index] if device.type == "cuda" else None
         )
 
-    per_rank = config.batch_size // info.world_size
-    batches = StepBatches(len(dataset), per_rank, config.seed, info.rank, info.world_size,
-                          config.random_flip, start, config.max_steps)
+    batches.start = start
+    _warn_unreachable(config, start, ema.rates)
     loader = DataLoader(dataset, batch_sampler=batches, num_workers=config.num_workers,
                         pin_memory=device.type == "cuda")
     log = LossLog(run_dir / "log.csv", start, diffusion.num_timesteps) if info.is_main else None
