@@ -151,8 +151,8 @@ def load_checkpoint(
             ckpt.diffusion_config, expect_diffusion, _diffusion_defaults()
         )
     if problems:
-        raise ValueError(f"{path} does not match the configuration asked for:\n  " +
-                         "\n  ".join(problems))  # fmt: skip
+        listed = "\n  ".join(problems)
+        raise ValueError(f"{path} does not match the configuration asked for:\n  {listed}")
     return ckpt
 
 
@@ -179,11 +179,12 @@ def check_state_dict(model: torch.nn.Module, state_dict: dict[str, torch.Tensor]
     if shapes:
         lines.append(f"shape mismatches ({len(shapes)}): {_listed(shapes)}")
     if lines:
+        found = "; ".join(lines)
         raise ValueError(
             f"{source} does not fit the model: expected {len(expected)} keys of an ADM UNet "
-            f"(e.g. {_listed(list(expected))}); " + "; ".join(lines) +
-            ". Check the model config (image_size, num_channels, class_cond, learn_sigma, ...)."
-        )  # fmt: skip
+            f"(e.g. {_listed(list(expected))}); {found}. Check the model config "
+            "(image_size, num_channels, class_cond, learn_sigma, ...)."
+        )
 
 
 def load_model(
