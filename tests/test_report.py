@@ -146,3 +146,17 @@ def test_report_from_the_workflow_plan_before_anything_ran(tmp_path, monkeypatch
     assert "cells planned" in html and html.count("not run") > 20
     rows = _csv(out.parent / "assets" / "table4.csv")
     assert {r["status"] for r in rows} == {"not run"}
+
+
+def test_claims_use_only_the_weightings_the_plan_has(tmp_path):
+    plan = make_results(tmp_path)
+    doc = json.loads(plan.read_text())
+    doc["cells"] = [c for c in doc["cells"] if c["weighting"] in ("constant", "debias")]
+    plan.write_text(json.dumps(doc))
+    _, tables, claims = _claims(plan)
+    best = claims["ours_best_all_steps"]
+    assert best.verdict == "reproduced"
+    assert "not in plan: P2, Min-SNR" in best.reproduced.details[0]
+    row = next(r for r in tables["table1"].rows if r.key == ("ffhq", 100))
+    assert row.cells["p2"].obs.status == "not run" and not row.cells["p2"].planned
+    assert claims["ours_best_table2"].verdict == "reproduced"

@@ -66,8 +66,14 @@ def _w(name: str) -> str:
 
 
 def _rows(view: View, weightings: tuple[str, ...]) -> dict[tuple, dict[str, Obs]]:
-    return {k: {w: cols.get(w, Obs()) for w in weightings} for k, cols in view.t1.items()
+    """Table 1 rows holding any of ``weightings``, restricted to the weightings present."""
+    return {k: {w: cols[w] for w in weightings if w in cols} for k, cols in view.t1.items()
             if any(w in cols for w in weightings)}
+
+
+def _compared(cols: dict[str, Obs], wanted: tuple[str, ...]) -> str:
+    absent = [_w(w) for w in wanted if w not in cols]
+    return f" (not in plan: {', '.join(absent)})" if absent else ""
 
 
 def judge_ours_beats_constant(view: View) -> Judgement:
@@ -76,7 +82,7 @@ def judge_ours_beats_constant(view: View) -> Judgement:
         return Judgement(NOT_RUN, ["no Table 1 cell for Constant or Ours in the plan"])
     details, missing, ok = [], [], True
     for (ds, steps), cols in rows.items():
-        vals, miss = _need(cols)
+        vals, miss = _need({w: cols.get(w, Obs("not in plan")) for w in ("constant", "debias")})
         missing += [f"{ds} T={steps} {m}" for m in miss]
         if not miss:
             win = vals["debias"] < vals["constant"]
@@ -94,15 +100,20 @@ def judge_ours_best_per_row(view: View) -> Judgement:
     if not rows:
         return Judgement(NOT_RUN, ["no Table 1 cell in the plan"])
     details, missing, ok = [], [], True
+    judged = 0
     for (ds, steps), cols in rows.items():
         present = {w: o for w, o in cols.items() if o.status != "not in paper"}
         vals, miss = _need(present)
         missing += [f"{ds} T={steps} {m}" for m in miss]
         if not miss and "debias" in vals and len(vals) > 1:
+            judged += 1
             best = min(vals, key=vals.get)
             ok &= best == "debias"
             details.append(f"{ds} T={steps}: best {_w(best)} {_f(vals[best])}; Ours "
-                           f"{_f(vals['debias'])} {'✓' if best == 'debias' else '✗'}")
+                           f"{_f(vals['debias'])} {'✓' if best == 'debias' else '✗'}"
+                           + _compared(present, names))
+    if not judged and not missing:
+        return Judgement(NOT_RUN, ["no Table 1 row with Ours and another weighting"])
     if missing:
         return Judgement(NOT_RUN, missing + details)
     return Judgement(SUPPORTED if ok else CONTRADICTED, details)
@@ -112,7 +123,7 @@ def _gains(view: View) -> tuple[dict[str, dict[int, float]], list[str]]:
     gains: dict[str, dict[int, float]] = {}
     missing = []
     for (ds, steps), cols in _rows(view, ("constant", "debias")).items():
-        vals, miss = _need(cols)
+        vals, miss = _need({w: cols.get(w, Obs("not in plan")) for w in ("constant", "debias")})
         missing += [f"{ds} T={steps} {m}" for m in miss]
         if not miss:
             gains.setdefault(ds, {})[steps] = vals["constant"] - vals["debias"]
@@ -180,7 +191,7 @@ def judge_ours_best_fid_is(view: View) -> Judgement:
     details, missing, ok = [], [], True
     for (ds, steps), cols in view.t2.items():
         for metric in ("fid", "is"):
-            obs = {w: cols.get((metric, w), Obs()) for w in paper.TABLE2_COLUMNS}
+            obs = {w: cols[(metric, w)] for w in paper.TABLE2_COLUMNS if (metric, w) in cols}
             if metric == "is":  # a diverged run has no IS: skip it rather than rank it
                 obs = {w: o for w, o in obs.items() if not o.status.startswith("diverged")}
             vals, miss = _need(obs)
@@ -191,7 +202,8 @@ def judge_ours_best_fid_is(view: View) -> Judgement:
             best = pick(vals, key=vals.get)
             ok &= best == "debias"
             details.append(f"{ds} {metric.upper()}: best {_w(best)} {_f(vals[best])}; Ours "
-                           f"{_f(vals['debias'])} {'✓' if best == 'debias' else '✗'}")
+                           f"{_f(vals['debias'])} {'✓' if best == 'debias' else '✗'}"
+                           + _compared(obs, paper.TABLE2_COLUMNS))
     if missing:
         return Judgement(NOT_RUN, missing + details)
     return Judgement(SUPPORTED if ok else CONTRADICTED, details)
@@ -203,6 +215,8 @@ def judge_eps_ours_best(view: View) -> Judgement:
     vals, miss = _need(view.t4)
     if miss:
         return Judgement(NOT_RUN, miss)
+    if "eps-debias" not in vals or len(vals) < 2:
+        return Judgement(NOT_RUN, ["Table 4 needs eps-debias and another column in the plan"])
     best = min(vals, key=vals.get)
     details = [f"{k}: {_f(v)}" for k, v in vals.items()]
     return Judgement(SUPPORTED if best == "eps-debias" else CONTRADICTED,
@@ -334,25 +348,22 @@ def reproduced_view(ev: Evidence, tables: dict[str, Table]) -> View:
     """The reproduced evidence as a View; only slots the plan asked for appear."""
     view = View(snr_groups=[], mse={}, fig7a={})
     for row in tables["table1"].rows:
-        cols = {w: c.obs for w, c in row.cells.items() if w != "p2_star"}
-        planned = {w: o for w, o in cols.items() if o.status != "not run" or o.files
-                   or row.reproduced_by}
-        if row.reproduced_by:
+        planned = {w: c.obs for w, c in row.cells.items() if c.planned}
+        if planned:
             view.t1[row.key] = planned
             sizes = [ev.dataset_size(d.strip()) for d in row.reproduced_by.split(",")]
             view.sizes[row.key[0]] = next((s for s in sizes if s), None)
     for row in tables["table2"].rows:
-        if row.reproduced_by:
-            ds, steps, metric = row.key
-            slot = view.t2.setdefault((ds, steps), {})
-            for w, c in row.cells.items():
-                slot[(metric, w)] = c.obs
+        ds, steps, metric = row.key
+        for w, c in row.cells.items():
+            if c.planned:
+                view.t2.setdefault((ds, steps), {})[(metric, w)] = c.obs
     for row in tables["table3"].rows:
-        if row.reproduced_by:
+        if row.cells["fid"].planned:
             view.t3[row.key[0]] = row.cells["fid"].obs
     for row in tables["table4"].rows:
-        if row.reproduced_by and not view.t4:
-            view.t4 = {col: c.obs for col, c in row.cells.items()}
+        if not view.t4:
+            view.t4 = {col: c.obs for col, c in row.cells.items() if c.planned}
     # 1/SNR: every (dataset, iteration, sampler, steps) group that has a 1/SNR cell.
     groups: dict[tuple, dict[str, Obs]] = {}
     for cells in ev.groups.values():

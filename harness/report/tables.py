@@ -29,6 +29,7 @@ class TableCell:
     paper: float | None
     best_repro: bool = False
     best_paper: bool = False
+    planned: bool = False  # the plan has a cell for this slot
 
     @property
     def difference(self) -> float | None:
@@ -109,7 +110,8 @@ def table1(ev: Evidence) -> Table:
             obs = ev.obs(_pick(cols[col])) if col in cols else Obs()
             if col == "p2_star":
                 obs = Obs("published only")
-            row.cells[col] = TableCell(obs, paper.table1_value(dataset, steps, col))
+            row.cells[col] = TableCell(obs, paper.table1_value(dataset, steps, col),
+                                       planned=col in cols)
         table.rows.append(row)
     _mark_best(table)
     return table
@@ -135,7 +137,8 @@ def table2(ev: Evidence) -> Table:
             row.reproduced_by = ", ".join(sorted({c[0].get("dataset") for c in cols.values()}))
             for col in columns:
                 obs = ev.obs(_pick(cols[col]), metric) if col in cols else Obs()
-                row.cells[col] = TableCell(obs, paper.table2_value(dataset, steps, metric, col))
+                row.cells[col] = TableCell(obs, paper.table2_value(dataset, steps, metric, col),
+                                           planned=col in cols)
             table.rows.append(row)
     _mark_best(table)
     return table
@@ -159,7 +162,7 @@ def table3(ev: Evidence) -> Table:
         else:
             obs = Obs("literature")
         row = TableRow((key,), label, {"type": TableCell(Obs(kind), None),
-                                       "fid": TableCell(obs, value)})
+                                       "fid": TableCell(obs, value, planned=bool(cells))})
         if cells:
             c = _pick(cells)
             row.reproduced_by = f"{c.get('dataset')} @ {c.get('iteration')} it"
@@ -189,7 +192,7 @@ def table4(ev: Evidence) -> Table:
             target, weighting = col.split("-", 1)
             obs = ev.obs(_pick(cols[col])) if col in cols else Obs()
             pub = paper.table4_value(target, weighting) if key == ("celebahq", 100) else None
-            row.cells[col] = TableCell(obs, pub)
+            row.cells[col] = TableCell(obs, pub, planned=col in cols)
         table.rows.append(row)
     _mark_best(table)
     return table
