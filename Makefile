@@ -23,7 +23,7 @@ test: lint
 	$(BIN)/pytest -q
 
 report: setup
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake --profile workflow/profiles/local --cores $(CORES) --configfile $(CONFIG)
 	@echo "report: $(abspath reports/report.html)"
 
 clean:

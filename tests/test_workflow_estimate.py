@@ -43,3 +43,16 @@ def test_estimate_cli(tmp_path):
                                        "--bench-dir", str(tmp_path), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "train" in result.output and json.loads(out.read_text())["total_gpu_hours"] > 0
+
+
+def test_environment_yml_pins_match_pyproject():
+    """The cluster's conda environment installs the same pinned packages as pyproject."""
+    import tomllib
+
+    import yaml
+
+    root = SMOKE.parent.parent.parent
+    deps = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
+    env = yaml.safe_load((root / "environment.yml").read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert set(deps) <= set(pip) and "-e ." in pip
