@@ -94,3 +94,11 @@ def test_cli_writes_json_where_told(tmp_path):
 def test_cli_reports_bad_arguments():
     result = CliRunner().invoke(bench, ["model", "--num-channels", "32"])
     assert result.exit_code != 0 and "image_size is required" in result.output
+
+
+def test_bf16_autocast_and_channels_last_run_on_cpu():
+    config = resolve_config(None, image_size=16, num_channels=32, num_res_blocks=1,
+                            channel_mult="1,2", attention_resolutions="8")  # fmt: skip
+    record = bench_model(config, batch_size=1, warmup=0, iters=1, bf16=True, channels_last=True)
+    assert record["options"] == {"bf16": True, "channels_last": True, "compile": False}
+    assert record["forward"]["img_per_s"] > 0
