@@ -4,7 +4,9 @@ Sampler conventions follow ADM's image_sample.py: `ddpm` is ancestral sampling
 (`p_sample_loop`, learned variance when the model has it) on `timestep_respacing=str(steps)`;
 `ddim` is `ddim_sample_loop(eta)` on `timestep_respacing=f"ddim{steps}"` (ADM's README:
 `--timestep_respacing ddim25 --use_ddim True`); `clip_denoised=True`.
-Output: `arr_0` uint8 NHWC, `arr_1` int64 labels (class-conditional), `meta` (JSON string).
+Output: `arr_0` uint8 NHWC, `arr_1` int64 labels (class-conditional), `meta` (JSON string;
+`wall_time_s` is the sum of the batches' sampling times over restarts and processes).
+Under torchrun, the batches still to do are dealt round-robin to the ranks; rank 0 merges.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from harness.diffusion import create_diffusion
 from harness.sampling.chunks import ChunkStore, batches_of, write_npz_atomic
 from harness.sampling.images import save_grid, save_message, to_uint8
 from harness.sampling.noise import PerSampleNoise
-from harness.training.distributed import resolve_device
+from harness.training import distributed
 from harness.training.status import diverged_message
 
 SAMPLERS = ("ddpm", "ddim")
@@ -105,10 +107,12 @@ def sample(req: SampleRequest) -> dict:
     """Sample (or finish sampling) `req.num_samples` images; returns the meta dict."""
     message = diverged_message(Path(req.checkpoint).parent)
     if message is not None:
+        if distributed.launched_rank() != 0:
+            return {"status": message, "num_samples": 0}
         return _diverged(req, message)
     if not Path(req.checkpoint).exists():
         raise FileNotFoundError(f"checkpoint '{req.checkpoint}' does not exist")
-    device = resolve_device(req.device)
+    info, device = distributed.init(req.device)  # torchrun: batches split over ranks
     expect = {k: v for k, v in (req.diffusion_config or {}).items()
               if k != "timestep_respacing"}
     expect.update(req.expect_diffusion or {})
@@ -126,14 +130,20 @@ def sample(req: SampleRequest) -> dict:
     num_classes = model_config["num_classes"] if model_config.get("class_cond") else None
 
     checkpoint_sha256 = _sha256(req.checkpoint)
-    store = ChunkStore(req.out, {"checkpoint_sha256": checkpoint_sha256,
-                                 "sampler": req.sampler, "steps": req.steps, "eta": req.eta,
-                                 "seed": req.seed, "num_samples": req.num_samples,
-                                 "device_type": device.type})  # CPU/CUDA noise streams differ
+    request = {"checkpoint_sha256": checkpoint_sha256, "sampler": req.sampler,
+               "steps": req.steps, "eta": req.eta, "seed": req.seed,
+               "num_samples": req.num_samples,
+               "device_type": device.type}  # CPU and CUDA noise streams differ
+    if info.is_main:
+        ChunkStore(req.out, request)  # may empty a stale folder: before the others look
+    distributed.barrier(info)
+    store = ChunkStore(req.out, request)
     todo = store.missing(req.num_samples)
+    mine = batches_of(todo, req.batch_size)[info.rank::info.world_size]
     bar = tqdm(total=req.num_samples, initial=req.num_samples - len(todo), unit="img",
-               desc=f"sample {req.sampler}{req.steps}", disable=not req.progress)
-    for batch in batches_of(todo, req.batch_size):
+               desc=f"sample {req.sampler}{req.steps}",
+               disable=not (req.progress and info.is_main))
+    for batch in mine:
         began = time.perf_counter()
         draws = PerSampleNoise(req.seed, batch, device)
         kwargs, labels = {}, None
@@ -152,18 +162,24 @@ def sample(req: SampleRequest) -> dict:
                     time.perf_counter() - began, str(device))
         bar.update(len(batch))
     bar.close()
+    distributed.barrier(info)
+    if not info.is_main:
+        distributed.shutdown(info)
+        return {"status": "ok", "num_samples": sum(len(b) for b in mine), "rank": info.rank}
 
     images, labels, wall, devices = store.merge(req.num_samples)
-    info = ckpt.meta or {}
-    meta = {"checkpoint": str(req.checkpoint), "iteration": info.get("step"),
-            "ema_rate": info.get("ema_rate"), "sampler": req.sampler,
+    stored = ckpt.meta or {}
+    meta = {"checkpoint": str(req.checkpoint), "iteration": stored.get("step"),
+            "ema_rate": stored.get("ema_rate"), "sampler": req.sampler,
             "steps": req.steps, "eta": req.eta, "seed": req.seed,
             "num_samples": req.num_samples, "status": "ok", "model_config": model_config,
             "diffusion_config": diffusion_config, "wall_time_s": round(wall, 3),
+            "ranks": info.world_size,
             "device": ",".join(devices), "quantisation": QUANTISATION,
             "checkpoint_sha256": checkpoint_sha256}
     _write(req, images, labels, meta)
     save_grid(images, req.grid)
     store.remove()
+    distributed.shutdown(info)
     return meta
 

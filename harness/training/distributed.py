@@ -35,6 +35,11 @@ def launched_world_size() -> int:
     return int(os.environ.get("WORLD_SIZE", "1"))
 
 
+def launched_rank() -> int:
+    """This process's rank in a torchrun job (0 when run directly)."""
+    return int(os.environ.get("RANK", "0"))
+
+
 def resolve_device(device: str, local_rank: int = 0) -> torch.device:
     """'auto' -> this process's CUDA device when there is one, else the CPU."""
     if device == "auto":
