@@ -105,3 +105,40 @@ def test_paper_config_keys_and_shapes_equal_reference(class_cond, reference_crea
     assert [(k, v.shape) for k, v in ours.state_dict().items()] == [
         (k, v.shape) for k, v in ref.state_dict().items()
     ]
+
+
+def test_fp16_mode_matches_reference_convert_to_fp16(reference_create_model):
+    kwargs = dict(SMALL, attention_resolutions="16,8", num_head_channels=16, class_cond=True,
+                  use_scale_shift_norm=True, resblock_updown=True, use_fp16=True)  # fmt: skip
+    ref = reference_create_model(**kwargs)
+    randomize(ref, seed=5)
+    ours = create_model(**kwargs)
+    ours.load_state_dict(ref.state_dict(), strict=True)
+    ref.convert_to_fp16()
+    ours.convert_to_fp16()
+    assert {k: v.dtype for k, v in ours.state_dict().items()} == {
+        k: v.dtype for k, v in ref.state_dict().items()
+    }
+    gen = torch.Generator().manual_seed(2)
+    x, t, y = torch.randn(2, 3, 16, 16, generator=gen), torch.tensor([3, 800]), torch.tensor([1, 9])
+    out_ref, out = ref(x, t, y=y), ours(x, t, y=y)
+    assert out.dtype == out_ref.dtype == torch.float32
+    # Half-precision torso: agree to fp16 rounding (fp32 vs fp16 differ by ~4e-4 here).
+    torch.testing.assert_close(out, out_ref, rtol=0, atol=2e-3 * out_ref.abs().max().item())
+
+
+def test_plain_reference_state_dict_file_loads_with_load_model(tmp_path, reference_create_model):
+    from harness.checkpoint import load_model
+
+    kwargs = CASES["cond-heads4-up1-updown-scaleshift"]
+    ref = reference_create_model(**kwargs)
+    randomize(ref, seed=11)
+    path = tmp_path / "ema_0.9999_000100.pt"
+    torch.save(ref.state_dict(), path)
+    ours, ckpt = load_model(path, model_config=kwargs)
+    assert ckpt.model_config is None
+    x, t, y = torch.randn(2, 3, 16, 16), torch.tensor([0, 999]), torch.tensor([5, 7])
+    with torch.no_grad():
+        out_ref = ref(x, t, y=y)
+        torch.testing.assert_close(ours(x, t, y=y), out_ref, rtol=1e-5,
+                                   atol=1e-5 * out_ref.abs().max().item())  # fmt: skip
