@@ -39,13 +39,15 @@ def _label(w: str) -> str:
     return WEIGHTING_LABELS.get(w, w)
 
 
-def _save(fig: plt.Figure, assets: Path, name: str) -> tuple[str, str]:
+def _save(fig: plt.Figure, assets: Path, name: str, svg: bool = True) -> tuple[str, str | None]:
+    """PNG (+ SVG for plots; image grids are rasters, an SVG would only wrap the PNG)."""
     assets.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(assets / f"{name}.png", dpi=110, bbox_inches="tight")
-    fig.savefig(assets / f"{name}.svg", bbox_inches="tight")
+    if svg:
+        fig.savefig(assets / f"{name}.svg", bbox_inches="tight")
     plt.close(fig)
-    return f"{name}.png", f"{name}.svg"
+    return f"{name}.png", f"{name}.svg" if svg else None
 
 
 def fig2_snr(assets: Path) -> Figure:

@@ -76,7 +76,7 @@ def sample_grids(ev: Evidence, assets: Path, limit: int = 6) -> list[Figure]:
                     if j == 0:
                         ax.set_ylabel(_label(w), fontsize=11)
             fig.tight_layout()
-            fig_.png, fig_.svg = _save(fig, assets, name)
+            fig_.png, fig_.svg = _save(fig, assets, name, svg=False)
         fig_.note = ("not run: " + ", ".join(missing)) if missing else ""
         figures.append(fig_)
     return figures
@@ -127,7 +127,7 @@ def x0_strips(ev: Evidence, assets: Path) -> list[Figure]:
                 for j in range(len(ts)):
                     axes[i][j + 1].imshow(done[w]["x0_hat"][j])
             fig.tight_layout()
-            fig_.png, fig_.svg = _save(fig, assets, name)
+            fig_.png, fig_.svg = _save(fig, assets, name, svg=False)
         fig_.note = ("not run: " + ", ".join(_label(w) for w in missing)) if missing else ""
         figures.append(fig_)
     return figures
