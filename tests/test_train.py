@@ -287,3 +287,15 @@ def test_eval_iterations_added_after_the_fact_are_reported(tmp_path):
     with pytest.warns(UserWarning, match=r"iterations \[1\] were not written"):
         status = train(TrainConfig(**common, eval_iterations=(1, 2)))
     assert status["status"] == "completed"
+
+
+def test_loader_workers_do_not_change_the_run(tmp_path):
+    data = make_images(tmp_path / "data")
+    common = {"data": str(data), "image_size": 16, "num_channels": 32, "num_res_blocks": 1,
+              "channel_mult": "1,2", "attention_resolutions": "", "batch_size": 4,
+              "device": "cpu", "progress": False, "max_steps": 3, "cache_data": "no"}
+    train(TrainConfig(run_dir=str(tmp_path / "w0"), num_workers=0, **common))
+    train(TrainConfig(run_dir=str(tmp_path / "w2"), num_workers=2, **common))
+    a = torch.load(tmp_path / "w0" / "train_state_0000003.pt", weights_only=True)
+    b = torch.load(tmp_path / "w2" / "train_state_0000003.pt", weights_only=True)
+    assert tensors_equal(a["model"], b["model"]) and tensors_equal(a["ema"], b["ema"])

@@ -25,7 +25,7 @@ HELP = {
                     "divergence path (0: off).",
     "device": "auto (CUDA if available), cpu or cuda.",
     "cache_data": "Decode the data into memory once: auto (if < 1 GiB), yes or no.",
-    "num_workers": "DataLoader worker processes.",
+    "num_workers": "DataLoader worker processes (-1: 0 on CPU, up to 4 on CUDA).",
     "log_every": "Steps per row of log.csv.",
 }
 REQUIRED = {"data", "run_dir", "image_size", "max_steps"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import time
 import warnings
 from pathlib import Path
@@ -121,7 +122,10 @@ def train(config: TrainConfig) -> dict:
 
     batches.start = start
     _warn_unreachable(config, start, ema.rates)
-    loader = DataLoader(dataset, batch_sampler=batches, num_workers=config.num_workers,
+    workers = config.num_workers
+    if workers < 0:
+        workers = min(4, os.cpu_count() or 1) if device.type == "cuda" else 0
+    loader = DataLoader(dataset, batch_sampler=batches, num_workers=workers,
                         pin_memory=device.type == "cuda")
     log = LossLog(run_dir / "log.csv", start, diffusion.num_timesteps) if info.is_main else None
     autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if config.precision == "bf16"
