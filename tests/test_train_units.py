@@ -100,6 +100,8 @@ def test_loss_log_quartiles_and_truncation_on_resume(tmp_path):
     assert [row[f"loss_q{k}"] for k in range(4)] == [1.0, 2.0, 3.0, 4.0]
     log.add(np.array([10]), {"loss": np.array([1.0]), "mse": np.ones(1), "vb": np.zeros(1)})
     log.write(20, 1e-4, 5.0)
+    with path.open("a") as f:
+        f.write("3")  # a row cut short by SIGKILL
     LossLog(path, 10, num_timesteps=1000)  # resumed from step 10: row 20 goes
     with path.open() as f:
         assert [r["step"] for r in csv.DictReader(f)] == ["10"]

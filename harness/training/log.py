@@ -31,7 +31,9 @@ class LossLog:
         rows = []
         if self.path.exists() and resume_step > 0:
             with self.path.open(newline="") as f:
-                rows = [r for r in csv.DictReader(f) if int(r["step"]) <= resume_step]
+                # A row cut short by a kill has missing fields (None): drop it.
+                rows = [r for r in csv.DictReader(f)
+                        if None not in r.values() and int(r["step"]) <= resume_step]
         tmp = self.path.with_name(f".{self.path.name}.tmp")
         with tmp.open("w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=COLUMNS)
