@@ -135,3 +135,13 @@ def test_metrics_cell_on_colour_shifted_samples(sets, refstats_a):
     assert prov["sample_seed"] == 11 and prov["config_hash"] == "cafe"
     assert prov["checkpoint"] == "x.pt" and prov["ema_rate"] == 0.9999
     assert prov["library_versions"]["clean-fid"] == p["fid_library_version"]
+
+
+def test_bench_features_runs_both_pipelines(tmp_path):
+    out = tmp_path / "features.json"
+    run_cli(["bench", "features", "--num-images", "4", "--image-size", "16", "--batch-size", "4",
+             "--repeats", "1", "--warmup", "0", "--cleanfid-workers", "0", "--out", str(out)])
+    record = json.loads(out.read_text())
+    assert record["images"] == 4 and set(record["results"]) == {"ours", "clean-fid"}
+    assert record["speedup_ours_vs_cleanfid"] > 0
+    assert record["inception_sha256"] == FID_HELPER_SHA256

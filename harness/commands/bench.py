@@ -155,3 +155,32 @@ def bench_sample_command(preset, batch_sizes, sampler, steps, batches, device, o
     rates = ", ".join(f"batch {r['batch_size']}: {r['img_per_s']:.2f} img/s"
                       for r in record["results"])
     click.echo(text if out is None else f"sample: {rates}; wrote {out}")
+
+
+@bench.command("features")
+@click.option("--data", type=click.Path(exists=True), help="Image folder (else generated).")
+@click.option("--num-images", type=int, default=64, show_default=True)
+@click.option("--image-size", type=int, default=32, show_default=True)
+@click.option("--batch-size", type=int, default=32, show_default=True)
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda or auto")
+@click.option("--repeats", type=int, default=3, show_default=True)
+@click.option("--warmup", type=int, default=1, show_default=True)
+@click.option("--cleanfid-workers", type=int, default=12, show_default=True,
+              help="get_folder_features' num_workers (its default is 12).")
+@click.option("--impl", type=click.Choice(["both", "ours", "clean-fid"]), default="both")
+@click.option("--inception-weights", type=click.Path(dir_okay=False))
+@click.option("--out", type=click.Path(dir_okay=False), help="JSON file (else printed).")
+def bench_features_command(data, num_images, image_size, batch_size, device, repeats, warmup,
+                           cleanfid_workers, impl, inception_weights, out):
+    """Inception feature extraction img/s: ours vs clean-fid's get_folder_features."""
+    from harness.bench.features import IMPLEMENTATIONS, bench_features
+    from harness.metrics.weights import resolve_inception_weights
+
+    weights = resolve_inception_weights(inception_weights, download=False)
+    record = bench_features(weights, data=data, num_images=num_images, size=image_size,
+                            batch_size=batch_size, device=device, repeats=repeats,
+                            warmup=warmup, cleanfid_workers=cleanfid_workers,
+                            impls=IMPLEMENTATIONS if impl == "both" else (impl,))
+    text = write_json(record, out)
+    rates = ", ".join(f"{k}: {v['img_per_s']:.2f} img/s" for k, v in record["results"].items())
+    click.echo(text if out is None else f"features: {rates}; wrote {out}")
