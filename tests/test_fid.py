@@ -7,6 +7,7 @@ free core), with the image sets and the expensive results shared at module scope
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -145,3 +146,69 @@ def test_bench_features_runs_both_pipelines(tmp_path):
     assert record["images"] == 4 and set(record["results"]) == {"ours", "clean-fid"}
     assert record["speedup_ours_vs_cleanfid"] > 0
     assert record["inception_sha256"] == FID_HELPER_SHA256
+
+
+def test_legacy_tensorflow_features_equal_clean_fids_pipeline(sets, weights):
+    """In legacy_tensorflow mode the network resizes inside; our pipeline hands it the images
+    at their own size exactly as clean-fid's does."""
+    from cleanfid.fid import get_folder_features
+
+    from harness.metrics.features import extract_stats
+    from harness.metrics.images import open_images
+
+    extractor = InceptionFeatures(weights, "legacy_tensorflow", torch.device("cpu"))
+    few = sets["root"] / "few"
+    save_folder(few, smooth_images(3, 5))
+    theirs = get_folder_features(str(few), extractor, num_workers=0, batch_size=3,
+                                 device=torch.device("cpu"), mode="legacy_tensorflow",
+                                 verbose=False)
+    ours = extract_stats(open_images(few), extractor, batch_size=3, progress=False)
+    np.testing.assert_allclose(ours.features, theirs, rtol=1e-4, atol=1e-5)
+    clean = InceptionFeatures(weights, "clean", torch.device("cpu"))
+    other = extract_stats(open_images(few), clean, batch_size=3, progress=False)
+    assert not np.allclose(other.features, ours.features)  # the resizers differ
+
+
+def _random_torch_fidelity_weights(path, monkeypatch):
+    """A torch-fidelity InceptionV3 state dict with random weights (the real file is a
+    download); used to run the IS code path end to end."""
+    from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
+
+    empty = path.parent / "empty.pth"
+    torch.save({}, empty)
+    with monkeypatch.context() as m:
+        m.setattr(FeatureExtractorInceptionV3, "load_state_dict", lambda self, sd: None)
+        torch.manual_seed(0)
+        net = FeatureExtractorInceptionV3("inception-v3-compat", ["logits_unbiased"],
+                                          feature_extractor_weights_path=str(empty))
+    torch.save(net.state_dict(), path)
+    return path
+
+
+def test_inception_score_code_path_with_a_weights_file(tmp_path, monkeypatch):
+    from harness.metrics import inception_score as ism
+    from harness.metrics.images import ArrayImageSet
+
+    path = _random_torch_fidelity_weights(tmp_path / "random.pth", monkeypatch)
+    with pytest.raises(ValueError, match="6726825d"):
+        ism.resolve_is_weights(path)  # not the real file: refused by its hash
+    monkeypatch.setattr(ism, "TORCH_FIDELITY_SHA256_PREFIX", "")
+    w = ism.resolve_is_weights(path)
+    logits = ism.image_logits(ArrayImageSet(smooth_images(4, 2)), w, batch_size=2)
+    assert logits.shape == (4, 1008) and np.isfinite(logits).all()
+    score = ism.inception_score_from_logits(logits, splits=ism.splits_for(4))
+    assert 1.0 - 1e-9 <= score["inception_score"] <= 4.0 + 1e-9
+
+
+def test_inception_score_with_real_torch_fidelity_weights():
+    """Runs only where torch-fidelity's weights were downloaded before (not in offline CI)."""
+    from harness.metrics import inception_score as ism
+    from harness.metrics.images import ArrayImageSet
+
+    path = Path(torch.hub.get_dir()) / "checkpoints" / "weights-inception-2015-12-05-6726825d.pth"
+    if not path.is_file():
+        pytest.skip(f"no torch-fidelity weights at {path}")
+    w = ism.resolve_is_weights(path)
+    logits = ism.image_logits(ArrayImageSet(smooth_images(N, 0)), w, batch_size=5)
+    score = ism.inception_score_from_logits(logits, splits=ism.splits_for(N))
+    assert 1.0 <= score["inception_score"] <= N
