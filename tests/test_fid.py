@@ -118,7 +118,8 @@ def test_metrics_cell_on_colour_shifted_samples(sets, refstats_a):
     run_cli(["metrics", "--samples", str(sets["shifted_npz"]), "--refstats",
              str(refstats_a), "--out", str(out), "--dataset", "toy", "--target", "eps",
              "--weighting", "debias", "--iteration", "5", "--sampler", "ddim", "--steps", "4",
-             "--kid-subset-size", "5", "--seed", "3", "--config-hash", "cafe", *COMMON])
+             "--kid-subset-size", "5", "--seed", "3", "--config-hash", "cafe",
+             "--fid-impl", "eigh", *COMMON])
     cell = json.loads(out.read_text())
     assert cell["status"] == "ok"
     assert cell["fid"] > 1.0  # clearly positive against the unshifted set
@@ -132,6 +133,7 @@ def test_metrics_cell_on_colour_shifted_samples(sets, refstats_a):
     assert p["kid_subset_size"] == 5 and p["kid_num_subsets"] == 100 and p["kid_seed"] == 3
     assert p["inception_sha256"] == FID_HELPER_SHA256 and p["mode"] == "clean"
     assert p["fid_library"] == "clean-fid" and p["fid_library_version"]
+    assert p["fid_impl"] == "eigh"
     prov = cell["provenance"]
     assert prov["sample_seed"] == 11 and prov["config_hash"] == "cafe"
     assert prov["checkpoint"] == "x.pt" and prov["ema_rate"] == 0.9999

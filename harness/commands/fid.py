@@ -19,13 +19,16 @@ import click
               show_default=True, help="clean-fid mode.")
 @click.option("--kid-subset-size", type=click.IntRange(min=2), default=1000, show_default=True)
 @click.option("--kid-num-subsets", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--fid-impl", type=click.Choice(["clean-fid", "eigh"]), default="clean-fid",
+              show_default=True, help="Fréchet distance: clean-fid's frechet_distance (sqrtm), "
+                                      "or the same quantity by eigh (~10x faster on CPU).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of KID's subsets.")
 @click.option("--download/--no-download", default=True, show_default=True,
               help="Let clean-fid download its weights when online.")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="Progress bars on stderr.")
 def fid_command(a, b, batch_size, device, inception_weights, mode, kid_subset_size,
-                kid_num_subsets, seed, download, progress) -> None:
+                kid_num_subsets, fid_impl, seed, download, progress) -> None:
     """FID/KID of A against B; each a folder, zip, samples .npz or statistics .npz."""
     from harness.metrics.compare import compare
     from harness.metrics.weights import resolve_inception_weights
@@ -33,5 +36,5 @@ def fid_command(a, b, batch_size, device, inception_weights, mode, kid_subset_si
     weights = resolve_inception_weights(inception_weights, download=download)
     result = compare(a, b, weights, mode=mode, batch_size=batch_size, device=device,
                      kid_subset_size=kid_subset_size, kid_num_subsets=kid_num_subsets,
-                     seed=seed, progress=progress)
+                     seed=seed, fid_impl=fid_impl, progress=progress)
     click.echo(json.dumps(result))

@@ -62,6 +62,7 @@ def cell_metrics(
     config_hash: str | None = None,
     batch_size: int = 64,
     device: str = "auto",
+    fid_impl: str = "clean-fid",
     progress: bool = True,
 ) -> dict:
     """The cell JSON for `samples` (npz) against `refstats` (see the module docstring)."""
@@ -84,6 +85,7 @@ def cell_metrics(
         "protocol": {
             "fid_library": "clean-fid",
             "fid_library_version": library_version("clean-fid"),
+            "fid_impl": fid_impl,
             "mode": mode,
             "inception_weights": weights.path,
             "inception_weights_source": weights.source,
@@ -135,7 +137,7 @@ def cell_metrics(
     extractor = InceptionFeatures(weights, mode, dev)
     gen = extract_stats(image_set, extractor, batch_size=batch_size, progress=progress,
                         desc=f"metrics {Path(samples).name}")
-    record["fid"] = fid_from_stats(gen.mu, gen.sigma, ref.mu, ref.sigma)
+    record["fid"] = fid_from_stats(gen.mu, gen.sigma, ref.mu, ref.sigma, impl=fid_impl)
     if ref.features is not None:
         kid = kid_from_features(ref.features, gen.features, subset_size=kid_subset_size,
                                 num_subsets=kid_num_subsets, seed=seed)

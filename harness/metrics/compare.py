@@ -49,6 +49,7 @@ def compare(
     kid_subset_size: int = 1000,
     kid_num_subsets: int = DEFAULT_KID_SUBSETS,
     seed: int = 0,
+    fid_impl: str = "clean-fid",
     progress: bool = True,
 ) -> dict:
     """FID/KID/colour shift of A against B (KID: clean-fid's `kernel_distance(A, B)`)."""
@@ -62,7 +63,8 @@ def compare(
         check_compatible(this, resolution=other.meta.get("resolution"), mode=mode,
                          inception_sha256=weights.sha256)
     result = {
-        "fid": fid_from_stats(sa.mu, sa.sigma, sb.mu, sb.sigma),
+        "fid": fid_from_stats(sa.mu, sa.sigma, sb.mu, sb.sigma, impl=fid_impl),
+        "fid_impl": fid_impl,
         "kid": None, "kid_std": None,
         "inception_sha256": weights.sha256,
         "inception_weights": weights.path,
