@@ -10,6 +10,7 @@ rule metrics:
     params:
         kid=config["metrics"]["kid_subset_size"],
         seed=config["metrics"]["seed"],
+        fid_impl=config["metrics"]["fid_impl"],
         config_hash=lambda wc: wp.cell_hash(config, wc.dataset),
         extra=" ".join(
             x
@@ -29,4 +30,5 @@ rule metrics:
         " --dataset {wildcards.dataset} --target {wildcards.target}"
         " --weighting {wildcards.weighting} --iteration {wildcards.iteration}"
         " --sampler {wildcards.sampler} --steps {wildcards.steps} --kid-subset-size {params.kid}"
-        " --config-hash {params.config_hash} --seed {params.seed} {params.extra} > {log} 2>&1"
+        " --config-hash {params.config_hash} --seed {params.seed} --fid-impl {params.fid_impl}"
+        " {params.extra} > {log} 2>&1"
