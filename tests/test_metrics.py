@@ -327,3 +327,22 @@ def test_cell_refuses_samples_of_another_resolution_or_cell(tmp_path):
                                     str(ref), "--out", str(out), *CELL_ARGS])
     assert res.exit_code != 0 and "steps=50" in str(res.exception)
     assert not out.exists()
+
+
+def test_zip_npz_and_folder_give_the_same_images(tmp_path):
+    import zipfile
+
+    from harness.metrics.images import is_stats_file
+
+    arr = images(5)
+    (tmp_path / "f").mkdir()
+    with zipfile.ZipFile(tmp_path / "f.zip", "w") as z:
+        for i, img in enumerate(arr):
+            Image.fromarray(img).save(tmp_path / "f" / f"{i}.png")
+            z.write(tmp_path / "f" / f"{i}.png", f"{i}.png")
+    npz = write_samples(tmp_path / "s.npz", arr)
+    sets = [open_images(tmp_path / "f"), open_images(tmp_path / "f.zip"), open_images(npz)]
+    assert [s.kind for s in sets] == ["folder", "zip", "npz"]
+    for s in sets:
+        assert len(s) == 5 and all(np.array_equal(s.load(i), arr[i]) for i in range(5))
+    assert not is_stats_file(npz) and is_stats_file(fake_refstats(tmp_path / "r.npz"))

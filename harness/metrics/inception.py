@@ -10,6 +10,7 @@ Both weight files hold the same layers; they differ only in where the resize liv
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Iterator
 
 import torch
@@ -78,7 +79,9 @@ class InceptionFeatures(torch.nn.Module):
         self.weights = weights
         self.mode = check_mode(mode)
         self.device = torch.device(device)
-        module = torch.jit.load(weights.path, map_location="cpu").eval()
+        with warnings.catch_warnings():  # TorchScript is the format these weights ship in
+            warnings.filterwarnings("ignore", message=".*torch.jit.load.*deprecated")
+            module = torch.jit.load(weights.path, map_location="cpu").eval()
         # NVIDIA's module keeps the trunk in `.layers`; fid-helper's wrapper is the trunk.
         self.net = module.to(self.device)
         self.trunk = module.layers if weights.kind == "nvidia" else module
