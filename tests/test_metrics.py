@@ -279,6 +279,12 @@ def test_stats_from_another_resolution_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="inception_sha256"):
         check_compatible(ref, resolution=32, mode="clean", inception_sha256="0" * 64)
     check_compatible(ref, resolution=32, mode="clean", inception_sha256=FID_HELPER_SHA256)
+    check_compatible(ref, resolution=None, mode="clean", inception_sha256=FID_HELPER_SHA256)
+    # clean-fid's own custom stats hold only mu and sigma: nothing to check, accepted.
+    np.savez(tmp_path / "cleanfid.npz", mu=np.zeros(2048), sigma=np.eye(2048))
+    foreign = load_stats(tmp_path / "cleanfid.npz")
+    assert foreign.features is None and foreign.meta == {}
+    check_compatible(foreign, resolution=16, mode="clean", inception_sha256=FID_HELPER_SHA256)
 
 
 def write_samples(path, arr, **meta):

@@ -91,7 +91,7 @@ def check_compatible(ref: RefStats, *, resolution, mode: str, inception_sha256: 
     checks = [("resolution", resolution), ("mode", mode), ("inception_sha256", inception_sha256)]
     for key, ours in checks:
         theirs = meta.get(key)
-        if theirs is None:
+        if theirs is None or ours is None:
             continue  # a foreign stats file (e.g. clean-fid's) does not say; accept it
         if theirs != ours:
             raise ValueError(
