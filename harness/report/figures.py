@@ -39,11 +39,12 @@ def _label(w: str) -> str:
     return WEIGHTING_LABELS.get(w, w)
 
 
-def _save(fig: plt.Figure, assets: Path, name: str, svg: bool = True) -> tuple[str, str | None]:
+def _save(fig: plt.Figure, assets: Path, name: str, svg: bool = True,
+          dpi: int = 110) -> tuple[str, str | None]:
     """PNG (+ SVG for plots; image grids are rasters, an SVG would only wrap the PNG)."""
     assets.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(assets / f"{name}.png", dpi=110, bbox_inches="tight")
+    fig.savefig(assets / f"{name}.png", dpi=dpi, bbox_inches="tight")
     if svg:
         fig.savefig(assets / f"{name}.svg", bbox_inches="tight")
     plt.close(fig)
@@ -196,6 +197,7 @@ def fig7a_iterations(ev: Evidence, assets: Path) -> Figure:
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(5.5, 3.6))
         notes = _plot_series(ax, series)
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax.set_xlabel("training iterations")
         ax.set_ylabel("FID ↓")
         ax.set_title("Reproduced: FID vs training iterations")

@@ -76,7 +76,7 @@ def sample_grids(ev: Evidence, assets: Path, limit: int = 6) -> list[Figure]:
                     if j == 0:
                         ax.set_ylabel(_label(w), fontsize=11)
             fig.tight_layout()
-            fig_.png, fig_.svg = _save(fig, assets, name, svg=False)
+            fig_.png, fig_.svg = _save(fig, assets, name, svg=False, dpi=80)
         fig_.note = ("not run: " + ", ".join(missing)) if missing else ""
         figures.append(fig_)
     return figures

@@ -67,8 +67,10 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
 
 
-def build_report(plan_path: str | Path, out_html: str | Path) -> Path:
-    """Write ``out_html`` and its ``assets/`` folder from plan.json; returns the HTML path."""
+def build_report(plan_path: str | Path, out_html: str | Path, svg: bool = True) -> Path:
+    """Write ``out_html`` and its ``assets/`` folder from plan.json; returns the HTML path.
+
+    ``svg=False`` keeps PNGs only (small committed examples)."""
     ev = Evidence(plan_path)
     out_html = Path(out_html)
     assets = out_html.parent / "assets"
@@ -81,6 +83,11 @@ def build_report(plan_path: str | Path, out_html: str | Path) -> Path:
     figures = build_curve_figures(ev, assets)
     grids = sample_grids(ev, assets)
     strips = x0_strips(ev, assets)
+    if not svg:
+        for fig in figures:
+            if fig.svg:
+                (assets / fig.svg).unlink(missing_ok=True)
+                fig.svg = None
     # A cell used by several tables (e.g. Table 1 and Table 4) is counted once.
     unique = {str([c.get("metrics") for c in cells]): cells[0] for cells in ev.groups.values()}
     statuses = [ev.obs(cell).status for cell in unique.values()]
