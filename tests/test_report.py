@@ -160,3 +160,17 @@ def test_claims_use_only_the_weightings_the_plan_has(tmp_path):
     row = next(r for r in tables["table1"].rows if r.key == ("ffhq", 100))
     assert row.cells["p2"].obs.status == "not run" and not row.cells["p2"].planned
     assert claims["ours_best_table2"].verdict == "reproduced"
+
+
+def test_training_time_from_status_or_log_throughput(tmp_path):
+    from harness.report.provenance import _training_seconds
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "status.json").write_text('{"status": "completed", "step": 20}')
+    (run / "config.json").write_text('{"options": {"batch_size": 4, "device": "cuda"}}')
+    (run / "log.csv").write_text("step,loss,samples_per_s\n10,1.0,8.0\n20,0.5,4.0\n")
+    # 10 steps x 4 images / 8 img/s + 10 x 4 / 4 = 5 s + 10 s
+    assert _training_seconds(run) == (15.0, "cuda")
+    (run / "status.json").write_text('{"status": "completed", "step": 20, "wall_time_s": 7}')
+    assert _training_seconds(run) == (7.0, "cuda")

@@ -161,8 +161,12 @@ class Evidence:
         return aggregate(records, files, metric, fallback)
 
     def records(self) -> list[dict]:
-        """Every cell JSON that was found."""
-        return [r for records, _ in self._records.values() for r in records]
+        """Every cell JSON that was found, once each (tables may share a cell's file)."""
+        unique = {}
+        for records, files in self._records.values():
+            for record, path in zip(records, files, strict=True):
+                unique.setdefault(path, record)
+        return list(unique.values())
 
     def analysis(self) -> list[dict[str, Any]]:
         """Analysis entries plus parsed mse.json ('mse_data') and resolved x0 ('x0_path')."""

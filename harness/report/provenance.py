@@ -15,7 +15,8 @@ def _training_seconds(run_dir: Path | None) -> tuple[float | None, str]:
         return None, ""
     status = read_json(run_dir / "status.json") or {}
     config = read_json(run_dir / "config.json") or {}
-    device = str(status.get("device") or config.get("device") or "")
+    options = config.get("options") or {}
+    device = str(status.get("device") or config.get("device") or options.get("device") or "")
     for key in ("wall_time_s", "elapsed_s", "time_s"):
         if isinstance(status.get(key), int | float):
             return float(status[key]), device
@@ -32,7 +33,7 @@ def _training_seconds(run_dir: Path | None) -> tuple[float | None, str]:
                 except ValueError:
                     pass
         # No clock in the log: estimate from the logged throughput (samples/s per window).
-        batch = config.get("batch_size")
+        batch = config.get("batch_size") or (config.get("options") or {}).get("batch_size")
         total, prev = 0.0, 0
         try:
             for row in rows:
