@@ -75,3 +75,23 @@ def test_report_in_headless_chromium(tmp_path):
         assert not src.startswith(("http:", "https:", "/")), src
         assert (html.parent / src).exists(), src
     assert dom.stdout.count('class="result"') == 4
+
+
+def test_committed_example_report_in_headless_chromium(tmp_path):
+    """The committed example (a real smoke-preset run) opens cleanly too."""
+    from pathlib import Path
+
+    html = Path(__file__).resolve().parents[1] / "reports" / "example" / "report.html"
+    if not html.exists():
+        pytest.skip("reports/example/report.html not generated")
+    run = _chromium(tmp_path, "--window-size=1440,900", f"--screenshot={tmp_path / 'ex.png'}",
+                    html.as_uri())
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert not [ln for ln in run.stderr.splitlines() if "CONSOLE" in ln]
+    dom = _chromium(tmp_path, "--dump-dom", html.as_uri())
+    parser = _Ids()
+    parser.feed(dom.stdout)
+    assert {"summary", "claims", "table1", "table2", "table3", "table4", "fig4", "fig7a",
+            "provenance"} <= parser.ids
+    for src in parser.imgs:
+        assert (html.parent / src).exists(), src
