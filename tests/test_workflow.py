@@ -286,3 +286,13 @@ def test_select_cells_by_paper_or_config_names():
     assert [c.iteration for c in t3] == [400]
     with pytest.raises(ValueError, match="no table1 cell matches"):
         wp.select_cells(plan, "table1", "ffhq", steps=7)
+
+
+def test_every_rule_has_log_and_resources():
+    seen = []
+    for path in sorted((ROOT / "workflow" / "rules").glob("*.smk")):
+        for name, body in re.findall(r"^rule (\w+):\n((?:    .*\n|\n)+)", path.read_text(), re.M):
+            assert "    log:" in body and "    resources:" in body, f"{path.name}: rule {name}"
+            seen.append(name)
+    assert sorted(seen) == ["analyze", "metrics", "plan", "prepare", "refstats", "report",
+                            "sample", "train"]
