@@ -278,12 +278,12 @@ def test_select_cells_by_paper_or_config_names():
     config = wp.load_config([PRESETS / "quick.yaml"])
     plan = wp.build_plan(config)
     one = wp.select_cells(plan, "table1", "ffhq", weighting="p2", steps=100)
-    assert [c.stem for c in one] == ["shapes_large/eps-p2/200/ddpm100"]
+    assert [c.stem for c in one] == ["shapes_large/eps-p2/150/ddpm100"]
     assert wp.select_cells(plan, "table1", "shapes_large", weighting="p2", steps=100) == one
     row = wp.select_cells(plan, "table1", "metfaces", steps=10)
     assert {c.weighting for c in row} == {"constant", "p2", "min_snr", "debias"}
     t3 = wp.select_cells(plan, "table3", "ffhq", weighting="debias", iteration=1000000)
-    assert [c.iteration for c in t3] == [400]
+    assert [c.iteration for c in t3] == [300]
     with pytest.raises(ValueError, match="no table1 cell matches"):
         wp.select_cells(plan, "table1", "ffhq", steps=7)
 
