@@ -1,35 +1,46 @@
-"""`harness <verb>`: thin command-line layer over the library."""
+"""`harness <verb>`: thin command-line layer over the library.
+
+Each verb lives in its own module under `harness.commands` and is imported only when it is
+run, so light verbs (report, cell, estimate, prepare) do not pay for importing torch.
+"""
+
+import importlib
 
 import click
 
-from harness.commands.analyze import analyze_command
-from harness.commands.bench import bench
-from harness.commands.cell import cell_command
-from harness.commands.estimate import estimate_command
-from harness.commands.fid import fid_command
-from harness.commands.metrics import metrics_command
-from harness.commands.prepare import prepare
-from harness.commands.refstats import refstats_command
-from harness.commands.report import report_command
-from harness.commands.sample import sample_command
-from harness.commands.train import train_command
+VERBS: dict[str, tuple[str, str]] = {
+    "prepare": ("harness.commands.prepare", "prepare"),
+    "refstats": ("harness.commands.refstats", "refstats_command"),
+    "train": ("harness.commands.train", "train_command"),
+    "sample": ("harness.commands.sample", "sample_command"),
+    "metrics": ("harness.commands.metrics", "metrics_command"),
+    "fid": ("harness.commands.fid", "fid_command"),
+    "analyze": ("harness.commands.analyze", "analyze_command"),
+    "report": ("harness.commands.report", "report_command"),
+    "cell": ("harness.commands.cell", "cell_command"),
+    "estimate": ("harness.commands.estimate", "estimate_command"),
+    "bench": ("harness.commands.bench", "bench"),
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A click group whose commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(VERBS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in VERBS:
+            return None
+        module, attribute = VERBS[cmd_name]
+        return getattr(importlib.import_module(module), attribute)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="harness")
 def main() -> None:
     """Reproduce 'Unmasking Bias in Diffusion Model Training' (Yu et al.) end to end."""
 
 
-# Verbs are registered below, one line each.
-main.add_command(prepare)
-main.add_command(train_command)
-main.add_command(sample_command)
-main.add_command(bench)
-main.add_command(analyze_command)
-main.add_command(report_command)
-main.add_command(cell_command)
-main.add_command(estimate_command)
-main.add_command(fid_command)
-main.add_command(refstats_command)
-main.add_command(metrics_command)
+if __name__ == "__main__":
+    main()
