@@ -12,16 +12,6 @@ from harness.bench import resolve_device, time_calls
 from harness.bench.model import PRESETS, bench_model, resolve_config
 from harness.commands.bench import bench
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models run fastest on one thread; on a busy machine extra threads spin-wait."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 SMALL = ["--image-size", "16", "--num-channels", "32", "--num-res-blocks", "1",
          "--channel-mult", "1,2", "--attention-resolutions", "8"]  # fmt: skip
 

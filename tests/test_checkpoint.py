@@ -8,16 +8,6 @@ import torch
 from harness.checkpoint import FORMAT, load_checkpoint, load_model, save_checkpoint
 from harness.models import create_model
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models run fastest on one thread; on a busy machine extra threads spin-wait."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 MODEL = dict(
     image_size=16, num_channels=32, num_res_blocks=1, channel_mult="1,2",
     attention_resolutions="8", learn_sigma=True, use_scale_shift_norm=True,

@@ -26,15 +26,6 @@ TINY = {"image_size": 16, "num_channels": 32, "num_res_blocks": 1, "channel_mult
         "attention_resolutions": "", "learn_sigma": True}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models run fastest on one thread; on a busy machine extra threads spin-wait."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def make_checkpoint(path: Path, target: str = "eps", class_cond: bool = False,
                     step: int = 10, **model_overrides) -> Path:
     """A harness checkpoint of a tiny randomly initialised UNet (no training needed)."""

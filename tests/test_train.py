@@ -27,15 +27,6 @@ TINY = ["--image-size", "16", "--num-channels", "32", "--num-res-blocks", "1",
         "--lr", "1e-3", "--device", "cpu", "--no-progress"]  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models run fastest on one thread; on a busy machine extra threads spin-wait."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def make_images(folder: Path, count: int = 12, labelled: bool = False, seed: int = 0) -> Path:
     """`count` 16 px PNGs: a random background colour with a square in the opposite colour;
     with `labelled`, ADM-style `{label}_{i}.png` names for 3 classes."""

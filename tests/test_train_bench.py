@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import json
 
-import pytest
-import torch
 from click.testing import CliRunner
 
 from harness.commands.bench import bench
 
 SMALL = ["--image-size", "16", "--num-channels", "32", "--num-res-blocks", "1",
          "--channel-mult", "1,2", "--attention-resolutions", ""]  # fmt: skip
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_bench_train_writes_img_per_s(tmp_path):

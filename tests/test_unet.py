@@ -14,16 +14,6 @@ import torch
 from harness.models import DEFAULT_CHANNEL_MULT, create_model
 from harness.models.layers import timestep_embedding
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models run fastest on one thread; on a busy machine extra threads spin-wait."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 GOLDEN_DIR = Path(__file__).parent / "golden"
 PAPER = dict(
     image_size=256,

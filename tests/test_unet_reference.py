@@ -11,16 +11,6 @@ import torch
 
 from harness.models import create_model
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models run fastest on one thread; on a busy machine extra threads spin-wait."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 pytestmark = pytest.mark.reference
 
 REF_DIR = Path(os.environ.get("HARNESS_REFERENCE_DIR", "/work/ref/openai+guided-diffusion"))
