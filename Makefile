@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CONFIG ?= workflow/config/quick.yaml
 CORES ?= all
 
-.PHONY: setup test lint report smoke clean
+.PHONY: setup test lint report clean
 
 setup: $(STAMP)
 
@@ -26,5 +26,7 @@ report: setup
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake --profile workflow/profiles/local --cores $(CORES) --configfile $(CONFIG)
 	@echo "report: $(abspath reports/report.html)"
 
+# Keeps results/bench/ (committed measurements that `harness estimate` reads).
 clean:
-	rm -rf results reports/report.html reports/assets .snakemake
+	rm -rf results/data results/refstats results/train results/samples results/metrics \
+		results/analysis results/logs results/plan.json reports/report.html reports/assets .snakemake
