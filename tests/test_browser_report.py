@@ -78,7 +78,7 @@ def test_report_in_headless_chromium(tmp_path):
 
 
 def test_committed_example_report_in_headless_chromium(tmp_path):
-    """The committed example (a real smoke-preset run) opens cleanly too."""
+    """The committed example (a real quick-preset run) opens cleanly too."""
     from pathlib import Path
 
     html = Path(__file__).resolve().parents[1] / "reports" / "example" / "report.html"
