@@ -1,8 +1,9 @@
 """Read plan.json and the files it names into observations the tables, figures and claims use.
 
-Relative paths in plan.json are resolved against, in order: the current directory, the plan's
-folder, and the plan folder's parent (the workflow writes ``results/plan.json`` with paths
-starting ``results/``). A file that exists in none of them is "not run".
+Relative paths in plan.json are resolved against the plan folder's parent (the workflow writes
+``results/plan.json`` with paths starting ``results/``), then the plan's own folder; never the
+current directory, so a report of one results tree never picks up files of another. A file that
+exists in neither is "not run".
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def resolve(path: str | None, plan_path: Path) -> Path | None:
     p = Path(path)
     if p.is_absolute():
         return p if p.exists() else None
-    for base in (Path.cwd(), plan_path.parent, plan_path.parent.parent):
+    plan_dir = plan_path.resolve().parent
+    for base in (plan_dir.parent, plan_dir):
         if (base / p).exists():
             return base / p
     return None
