@@ -16,17 +16,6 @@ from typing import Any
 import torch
 
 
-def resolve_device(device: str) -> torch.device:
-    """'auto' -> CUDA when available else CPU; 'cuda' without a GPU is an error."""
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} asked for, but CUDA is not available; use cpu")
-    if not (device == "cpu" or device.startswith("cuda")):
-        raise ValueError(f"unknown device {device!r}; choose auto, cpu or cuda[:N]")
-    return torch.device(device)
-
-
 def synchronize(device: torch.device) -> None:
     """Wait for queued GPU work, so wall-clock times cover it."""
     if device.type == "cuda":

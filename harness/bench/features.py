@@ -19,9 +19,10 @@ import torch
 from PIL import Image
 
 from harness.bench import environment
+from harness.device import resolve_device
 from harness.metrics.features import extract_stats
 from harness.metrics.images import open_images
-from harness.metrics.inception import InceptionFeatures, resolve_device
+from harness.metrics.inception import InceptionFeatures
 from harness.metrics.weights import InceptionWeights
 
 IMPLEMENTATIONS = ("ours", "clean-fid")

@@ -11,7 +11,8 @@ from typing import Any
 
 import torch
 
-from harness.bench import environment, resolve_device, time_calls
+from harness.bench import environment, time_calls
+from harness.device import resolve_device
 from harness.models import create_model
 
 PAPER = dict(

@@ -13,8 +13,9 @@ from typing import Any
 
 import torch
 
-from harness.bench import environment, resolve_device
+from harness.bench import environment
 from harness.checkpoint import save_checkpoint
+from harness.device import resolve_device
 from harness.models import create_model
 from harness.sample import SampleRequest, sample
 

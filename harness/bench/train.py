@@ -18,7 +18,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from harness.bench import environment, resolve_device
+from harness.bench import environment
+from harness.device import resolve_device
 from harness.train import TrainConfig, train
 
 

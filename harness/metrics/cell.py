@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from harness.device import resolve_device
 from harness.metrics.distances import (
     DEFAULT_KID_SUBSETS,
     color_shift,
@@ -19,7 +20,7 @@ from harness.metrics.distances import (
 )
 from harness.metrics.features import extract_stats
 from harness.metrics.images import ArrayImageSet, read_samples_npz
-from harness.metrics.inception import InceptionFeatures, check_mode, resolve_device
+from harness.metrics.inception import InceptionFeatures, check_mode
 from harness.metrics.inception_score import (
     IS_UNAVAILABLE,
     ISWeights,

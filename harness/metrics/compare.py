@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 
+from harness.device import resolve_device
 from harness.metrics.distances import (
     DEFAULT_KID_SUBSETS,
     color_shift,
@@ -14,7 +15,7 @@ from harness.metrics.distances import (
 )
 from harness.metrics.features import DEFAULT_MAX_KEPT, extract_stats
 from harness.metrics.images import is_stats_file, open_images
-from harness.metrics.inception import InceptionFeatures, check_mode, resolve_device
+from harness.metrics.inception import InceptionFeatures, check_mode
 from harness.metrics.refstats import (
     RefStats,
     check_compatible,

@@ -33,18 +33,6 @@ def check_mode(mode: str) -> str:
     return mode
 
 
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """'auto' -> CUDA when present, else CPU; asking for CUDA without one is an error."""
-    device = str(device)
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} asked for, but CUDA is not available; use cpu/auto")
-    if not (device == "cpu" or device.startswith("cuda")):
-        raise ValueError(f"unknown device {device!r}; choose auto, cpu, cuda or cuda:N")
-    return torch.device(device)
-
-
 @contextlib.contextmanager
 def no_tf32() -> Iterator[None]:
     """TF32 off inside the block (restored after), so features match across GPU generations."""

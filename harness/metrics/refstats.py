@@ -18,9 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
+from harness.device import resolve_device
 from harness.metrics.features import DEFAULT_MAX_KEPT, FeatureStats, extract_stats
 from harness.metrics.images import open_images
-from harness.metrics.inception import InceptionFeatures, resolve_device
+from harness.metrics.inception import InceptionFeatures
 from harness.metrics.weights import InceptionWeights
 
 FORMAT = "harness-refstats/1"

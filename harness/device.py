@@ -1,0 +1,17 @@
+"""Choosing the torch device from a user's string (auto, cpu, cuda, cuda:N)."""
+
+from __future__ import annotations
+
+import torch
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """'auto' -> CUDA when present, else CPU; asking for CUDA without one is an error."""
+    device = str(device)
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} asked for, but CUDA is not available; use cpu/auto")
+    if not (device == "cpu" or device.startswith("cuda")):
+        raise ValueError(f"unknown device {device!r}; choose auto, cpu, cuda or cuda:N")
+    return torch.device(device)
