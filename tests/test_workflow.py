@@ -109,6 +109,10 @@ def test_quick_preset_shape():
     t2 = {c["dataset"] for c in plan.cells if "table2" in c["uses"]}
     assert all(config["datasets"][d]["class_cond"] for d in t2)
     assert {c["target"] for c in plan.cells if "table4" in c["uses"]} == {"eps", "x0", "v"}
+    snr = {c["steps"] for c in plan.cells if c["weighting"] == "snr"}
+    assert snr and all(  # 1/SNR FID sits beside the other weightings at each of its steps
+        {c["weighting"] for c in plan.cells if c["steps"] == s and c["dataset"] == "shapes_large"
+         and c["iteration"] == 150} >= {"constant", "debias", "snr"} for s in snr)
 
 
 # --------------------------------------------------------------------------- config errors
