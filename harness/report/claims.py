@@ -205,7 +205,10 @@ def _judge_ours_best_table2(view: View, metric: str) -> Judgement:
                        f"{_f(vals['debias'])} {'✓' if best == 'debias' else '✗'}"
                        + _compared(obs, paper.TABLE2_COLUMNS))
     if missing:
-        return Judgement(NOT_RUN, missing + details)
+        notes = sorted({str(r["inception_score_note"]) for cols in view.t2.values()
+                        for (m, _w), o in cols.items() if m == metric for r in o.records
+                        if r.get("inception_score_note")}) if metric == "is" else []
+        return Judgement(NOT_RUN, missing + [f"why: {n}" for n in notes] + details)
     return Judgement(SUPPORTED if ok else CONTRADICTED, details)
 
 
