@@ -6,7 +6,7 @@ import json
 
 import click
 
-from harness.commands.options import inception_network_options
+from harness.commands.options import fid_impl_option, inception_network_options
 
 
 @click.command("fid")
@@ -16,9 +16,7 @@ from harness.commands.options import inception_network_options
               show_default=True, help="clean-fid mode.")
 @click.option("--kid-subset-size", type=click.IntRange(min=2), default=1000, show_default=True)
 @click.option("--kid-num-subsets", type=click.IntRange(min=1), default=100, show_default=True)
-@click.option("--fid-impl", type=click.Choice(["clean-fid", "eigh"]), default="clean-fid",
-              show_default=True, help="Fréchet distance: clean-fid's frechet_distance (sqrtm), "
-                                      "or the same quantity by eigh (~10x faster on CPU).")
+@fid_impl_option
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of KID's subsets.")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="Progress bars on stderr.")

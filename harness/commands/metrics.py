@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from harness.commands.options import inception_network_options
+from harness.commands.options import fid_impl_option, inception_network_options
 
 
 @click.command("metrics")
@@ -25,9 +25,7 @@ from harness.commands.options import inception_network_options
               help="torch-fidelity Inception weights (with logits) for IS; else IS is "
                    "downloaded by torch-fidelity when online, or recorded as not available.")
 @click.option("--config-hash", default=None, help="Hash of the workflow config (recorded).")
-@click.option("--fid-impl", type=click.Choice(["clean-fid", "eigh"]), default="clean-fid",
-              show_default=True, help="Fréchet distance: clean-fid's frechet_distance (sqrtm), "
-                                      "or the same quantity by eigh (~10x faster on CPU).")
+@fid_impl_option
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of KID's subsets.")
 @inception_network_options
 def metrics_command(samples, refstats, out, dataset, target, weighting, iteration, sampler,

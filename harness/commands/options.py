@@ -1,4 +1,4 @@
-"""Click options shared by the verbs that run the FID Inception network."""
+"""Click options shared by the verbs that run the FID Inception network or compute FID."""
 
 from __future__ import annotations
 
@@ -24,3 +24,9 @@ def inception_network_options(func: Callable) -> Callable:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+fid_impl_option = click.option(
+    "--fid-impl", type=click.Choice(["clean-fid", "eigh"]), default="clean-fid",
+    show_default=True, help="Fréchet distance: clean-fid's frechet_distance (sqrtm), or the same "
+                            "quantity by eigh (~10x faster on CPU).")
