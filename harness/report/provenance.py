@@ -33,7 +33,7 @@ def _training_seconds(run_dir: Path | None) -> tuple[float | None, str]:
                 except ValueError:
                     pass
         # No clock in the log: estimate from the logged throughput (samples/s per window).
-        batch = config.get("batch_size") or (config.get("options") or {}).get("batch_size")
+        batch = config.get("batch_size") or options.get("batch_size")
         total, prev = 0.0, 0
         try:
             for row in rows:
