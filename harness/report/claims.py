@@ -189,13 +189,16 @@ def _judge_ours_best_table2(view: View, metric: str) -> Judgement:
     """Ours has the best `metric` ("fid": lowest, "is": highest) in every Table 2 row."""
     if not view.t2:
         return Judgement(NOT_RUN, ["no Table 2 cell in the plan"])
-    details, missing, ok = [], [], True
+    details, missing, why, ok = [], [], set(), True
     for (ds, steps), cols in view.t2.items():
         obs = {w: cols[(metric, w)] for w in paper.TABLE2_COLUMNS if (metric, w) in cols}
         if metric == "is":  # a diverged run has no IS: skip it rather than rank it
             obs = {w: o for w, o in obs.items() if not o.status.startswith("diverged")}
         vals, miss = _need(obs)
         missing += [f"{ds} T={steps} {metric.upper()} {m}" for m in miss]
+        if metric == "is":  # the metrics JSON says why IS is absent (e.g. offline weights)
+            why |= {str(r["inception_score_note"]) for o in obs.values() for r in o.records
+                    if r.get("inception_score_note")}
         if miss or "debias" not in vals:
             continue
         pick = min if metric == "fid" else max
@@ -205,10 +208,7 @@ def _judge_ours_best_table2(view: View, metric: str) -> Judgement:
                        f"{_f(vals['debias'])} {'✓' if best == 'debias' else '✗'}"
                        + _compared(obs, paper.TABLE2_COLUMNS))
     if missing:
-        notes = sorted({str(r["inception_score_note"]) for cols in view.t2.values()
-                        for (m, _w), o in cols.items() if m == metric for r in o.records
-                        if r.get("inception_score_note")}) if metric == "is" else []
-        return Judgement(NOT_RUN, missing + [f"why: {n}" for n in notes] + details)
+        return Judgement(NOT_RUN, missing + [f"why: {n}" for n in sorted(why)] + details)
     return Judgement(SUPPORTED if ok else CONTRADICTED, details)
 
 
