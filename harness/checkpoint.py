@@ -14,7 +14,6 @@ from __future__ import annotations
 import inspect
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 import torch
 
 from harness.models import UNetModel, create_model
+from harness.runtime import save_torch_atomic
 
 FORMAT = "harness-checkpoint/1"
 _SHOWN = 5  # how many offending keys an error lists
@@ -62,14 +62,7 @@ def save_checkpoint(
         "state_dict": {k: v.detach().cpu() for k, v in state_dict.items()},
         "meta": _plain(meta, "meta"),
     }
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    save_torch_atomic(path, payload)
 
 
 def _defaults(factory: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from harness.bench import time_calls
 from harness.bench.model import PRESETS, bench_model, resolve_config
 from harness.commands.bench import bench
-from harness.device import resolve_device
+from harness.runtime import resolve_device
 
 SMALL = ["--image-size", "16", "--num-channels", "32", "--num-res-blocks", "1",
          "--channel-mult", "1,2", "--attention-resolutions", "8"]  # fmt: skip

@@ -70,9 +70,11 @@ def test_idempotent_and_refuses_a_different_request(tmp_path):
     (tmp_path / "foreign").mkdir()
     with pytest.raises(ValueError, match="has no manifest"):
         prepare_dataset("f", "builtin:colorshapes", 8, tmp_path / "foreign", count=2)
-    (tmp_path / "new.tmp").mkdir()  # debris of an interrupted run is replaced
+    (tmp_path / "new.tmp").mkdir()  # a user's folder that merely looks like debris: kept
+    (tmp_path / "new.tmp" / "keep.txt").write_text("user data")
     prepare_dataset("n", "builtin:colorshapes", 8, tmp_path / "new", count=2, progress=False)
-    assert not (tmp_path / "new.tmp").exists()
+    assert (tmp_path / "new.tmp" / "keep.txt").read_text() == "user data"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".harness-tmp")]
 
 
 def _photo_folder(root, class_dirs=False):

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from harness.checkpoint import save_checkpoint
 from harness.cli import main
 from harness.models import create_model
-from harness.sample import SampleRequest, respacing, sample, to_uint8
+from harness.sampling import SampleRequest, respacing, sample, to_uint8
 from harness.sampling.chunks import ChunkStore, batches_of
 from harness.training.status import write_status
 

@@ -19,8 +19,8 @@ from PIL import Image
 
 from harness.checkpoint import load_checkpoint, load_model
 from harness.cli import main
-from harness.sample import SampleRequest, sample
-from harness.train import TrainConfig, train
+from harness.sampling import SampleRequest, sample
+from harness.training import TrainConfig, train
 
 TINY = ["--image-size", "16", "--num-channels", "32", "--num-res-blocks", "1",
         "--channel-mult", "1,2", "--attention-resolutions", "", "--batch-size", "4",

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from harness.training import seeds
+from harness.runtime import seeds
 from harness.training.batches import StepBatches, step_draws
 from harness.training.config import TrainConfig, differing_options
 from harness.training.ema import EMA

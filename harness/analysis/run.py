@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -19,19 +18,7 @@ from harness.analysis.timestep_mse import (
 from harness.checkpoint import load_model
 from harness.data.dataset import ImageDataset
 from harness.diffusion import create_diffusion
-
-
-def _device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
-def _atomic_write(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)
-    os.replace(tmp, path)
+from harness.runtime import atomic_target, resolve_device, write_text_atomic
 
 
 def analyze(checkpoint: str | Path, data: str | Path, out_mse: str | Path, out_x0: str | Path,
@@ -39,7 +26,7 @@ def analyze(checkpoint: str | Path, data: str | Path, out_mse: str | Path, out_x
             device: str = "auto", progress: bool = True) -> dict:
     """Per-timestep MSE over ``num_images`` seeded dataset images, and Fig. 3's x̂0 strip."""
     start = time.time()
-    dev = _device(device)
+    dev = resolve_device(device)
     model, ckpt = load_model(checkpoint, device=dev)
     model.eval()
     dcfg = dict(ckpt.diffusion_config or {})
@@ -76,11 +63,8 @@ def analyze(checkpoint: str | Path, data: str | Path, out_mse: str | Path, out_x
         "device": str(dev), "wall_time_s": round(time.time() - start, 3),
     }
     record = {**meta, **curves}
-    _atomic_write(Path(out_mse), lambda p: p.write_text(json.dumps(record, indent=1)))
+    write_text_atomic(out_mse, json.dumps(record, indent=1))
 
-    def _save_npz(p: Path) -> None:
-        with p.open("wb") as f:
-            np.savez_compressed(f, **strip, meta=np.array(json.dumps(meta)))
-
-    _atomic_write(Path(out_x0), _save_npz)
+    with atomic_target(out_x0) as tmp, tmp.open("wb") as f:
+        np.savez_compressed(f, **strip, meta=np.array(json.dumps(meta)))
     return record

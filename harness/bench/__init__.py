@@ -6,14 +6,14 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import torch
+
+from harness.runtime import code_commit, device_name, write_text_atomic
 
 
 def synchronize(device: torch.device) -> None:
@@ -38,24 +38,11 @@ def time_calls(fn: Callable[[], Any], device: torch.device, warmup: int, iters: 
     return {"times_s": times, "min_s": min(times), "median_s": statistics.median(times)}
 
 
-def code_commit() -> str | None:
-    """The git commit of the harness checkout, when it is one."""
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent,
-            capture_output=True, text=True, timeout=10, check=True,
-        )  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
-
-
 def environment(device: torch.device) -> dict[str, Any]:
     """Where a benchmark ran: device name, torch/CUDA versions, CPU threads, host, time."""
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor()
     return {
         "device": str(device),
-        "device_name": name or platform.machine(),
+        "device_name": device_name(device),
         "torch": torch.__version__,
         "cuda": torch.version.cuda if device.type == "cuda" else None,
         "cpu_threads": torch.get_num_threads(),
@@ -71,7 +58,5 @@ def write_json(result: dict[str, Any], out: str | os.PathLike | None) -> str:
     """Serialise ``result``; write it to ``out`` (folders created) when given. Returns the text."""
     text = json.dumps(result, indent=2)
     if out is not None:
-        path = Path(out)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text + "\n")
+        write_text_atomic(out, text + "\n")
     return text

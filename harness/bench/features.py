@@ -19,11 +19,11 @@ import torch
 from PIL import Image
 
 from harness.bench import environment
-from harness.device import resolve_device
 from harness.metrics.features import extract_stats
 from harness.metrics.images import open_images
 from harness.metrics.inception import InceptionFeatures
 from harness.metrics.weights import InceptionWeights
+from harness.runtime import resolve_device
 
 IMPLEMENTATIONS = ("ours", "clean-fid")
 

@@ -12,8 +12,8 @@ from typing import Any
 import torch
 
 from harness.bench import environment, time_calls
-from harness.device import resolve_device
 from harness.models import create_model
+from harness.runtime import resolve_device
 
 PAPER = dict(
     image_size=256, num_channels=128, num_res_blocks=1, attention_resolutions="16",

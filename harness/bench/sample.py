@@ -1,7 +1,7 @@
 """`harness bench sample`: img/s of `harness sample` (model load excluded).
 
 A randomly initialised model of the given config is saved as a harness checkpoint in a
-temporary folder and sampled with the real `harness.sample.sample` (per-sample noise,
+temporary folder and sampled with the real `harness.sampling.sample` (per-sample noise,
 chunks, quantisation). Sampling time does not depend on the weights.
 """
 
@@ -15,9 +15,9 @@ import torch
 
 from harness.bench import environment
 from harness.checkpoint import save_checkpoint
-from harness.device import resolve_device
 from harness.models import create_model
-from harness.sample import SampleRequest, sample
+from harness.runtime import resolve_device
+from harness.sampling import SampleRequest, sample
 
 
 def bench_sample(model_config: dict[str, Any], batch_sizes: tuple[int, ...] = (8,),

@@ -1,6 +1,6 @@
 """`harness bench train`: img/s of the real training loop (data, loss, AdamW, EMA, log).
 
-Unlike `bench model --train-step` (one step on fixed inputs), this runs `harness.train.train`
+Unlike `bench model --train-step` (one step on fixed inputs), this runs `harness.training.train`
 itself on a throw-away dataset of random images in a temporary folder, so data loading,
 per-step seeding, EMA updates and logging are all counted. Each step is one row of the run's
 log.csv (`samples_per_s`); steps after the warm-up are summarised.
@@ -19,8 +19,8 @@ import torch
 from PIL import Image
 
 from harness.bench import environment
-from harness.device import resolve_device
-from harness.train import TrainConfig, train
+from harness.runtime import resolve_device
+from harness.training import TrainConfig, train
 
 
 def random_images(folder: Path, count: int, size: int, num_classes: int = 0,

@@ -32,9 +32,10 @@ def metrics_command(samples, refstats, out, dataset, target, weighting, iteratio
                     steps, kid_subset_size, kid_num_subsets, inception_weights, is_weights,
                     config_hash, fid_impl, seed, batch_size, device, download) -> None:
     """Write --out for one cell; diverged samples give a record with nulls (exit 0)."""
-    from harness.metrics.cell import cell_metrics, write_json_atomic
+    from harness.metrics.cell import cell_metrics
     from harness.metrics.inception_score import resolve_is_weights
     from harness.metrics.weights import resolve_inception_weights
+    from harness.runtime import write_json_atomic
 
     cell = {"dataset": dataset, "target": target, "weighting": weighting,
             "iteration": iteration, "sampler": sampler, "steps": steps}
@@ -44,7 +45,7 @@ def metrics_command(samples, refstats, out, dataset, target, weighting, iteratio
                           kid_subset_size=kid_subset_size, kid_num_subsets=kid_num_subsets,
                           seed=seed, config_hash=config_hash, batch_size=batch_size,
                           device=device, fid_impl=fid_impl)
-    write_json_atomic(out, record)
+    write_json_atomic(out, record, sort_keys=False)
     fid = "null" if record["fid"] is None else f"{record['fid']:.4f}"
     click.echo(f"{record['status']}: FID {fid} on {record['protocol']['num_generated']} "
                f"samples -> {out}")

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from harness.sample import SAMPLERS, SampleRequest, sample
+from harness.sampling import SAMPLERS, SampleRequest, sample
 
 
 @click.command("sample")

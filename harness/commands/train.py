@@ -6,7 +6,7 @@ import dataclasses
 
 import click
 
-from harness.train import TrainConfig, train
+from harness.training import TrainConfig, train
 
 HELP = {
     "data": "Prepared dataset: image folder or zip (see `harness prepare`).",

@@ -77,11 +77,3 @@ def read_manifest(out: str | os.PathLike) -> dict | None:
         return json.load(f)
 
 
-def write_json_atomic(path: Path, payload: dict) -> None:
-    tmp = path.parent / (path.name + ".tmp")
-    with open(tmp, "w") as f:
-        json.dump(payload, f, indent=2, sort_keys=True)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)

@@ -3,10 +3,11 @@
 Training and reference statistics then read exactly the same pixels. The output is a flat
 folder (or a zip with `fmt="zip"`) of PNGs named `{index:06d}.png`, or `{label}_{index:06d}.png`
 when class-conditional (ADM's filename-prefix convention), plus the manifest `DIR.json`
-(see `harness.data.manifest`). Writing is atomic: everything goes to `DIR.tmp` first and is
-renamed into place, then the manifest is written (it marks a complete dataset). Running
-again with the same arguments finds the manifest and does nothing (`verify=True` recomputes
-the hashes); different arguments are refused rather than silently overwriting.
+(see `harness.data.manifest`). Writing is atomic: everything goes to a per-process temporary
+beside `DIR` first and is renamed into place, then the manifest is written (it marks a complete
+dataset). Running again with the same arguments finds the manifest and does nothing
+(`verify=True` recomputes the hashes); different arguments are refused rather than silently
+overwriting.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import io
 import multiprocessing
 import os
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -30,10 +30,10 @@ from harness.data.manifest import (
     manifest_path,
     pixel_digest,
     read_manifest,
-    write_json_atomic,
 )
 from harness.data.registry import PAPER_DATASETS
 from harness.data.sources import open_source
+from harness.runtime import atomic_target, write_json_atomic
 
 FORMATS = ("folder", "zip")
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed member timestamps: identical archives run to run
@@ -74,13 +74,6 @@ def _items(get, count: int, workers: int):
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(workers, initializer=_init_worker, initargs=(get,)) as pool:
         yield from pool.imap(_load_and_encode, range(count), chunksize=16)
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir():
-        shutil.rmtree(path)
-    elif path.exists():
-        path.unlink()
 
 
 def _request(dataset, source, resolution, count, seed, class_cond, num_classes, fmt) -> dict:
@@ -160,36 +153,34 @@ def prepare_dataset(
         dataset, source, resolution, count, seed, class_cond, num_classes, config_key,
         cache_dir, labels,
     )
-    tmp = out.parent / (out.name + ".tmp")
-    _remove(tmp)  # left over from an interrupted run
-    out.parent.mkdir(parents=True, exist_ok=True)
     files, pixels = {}, {}
     archive = None
     items = _items(src.get, src.count, workers)
+    # A per-process temporary beside `out` (see harness.runtime.files): renamed into place when
+    # complete, removed on failure; one left by a killed run is removed by the next.
     try:
-        if fmt == "zip":
-            archive = zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED)
-        else:
-            tmp.mkdir()
-        bar = tqdm(items, total=src.count, desc=f"prepare {dataset}", unit="img",
-                   disable=not progress)
-        for i, (arr, data) in enumerate(bar):
-            name = image_name(i, None if src.labels is None else src.labels[i])
-            files[name] = file_digest(data)
-            pixels[name] = pixel_digest(arr)
-            if archive is not None:
-                archive.writestr(zipfile.ZipInfo(name, date_time=ZIP_DATE), data)
+        with atomic_target(out) as tmp:
+            if fmt == "zip":
+                archive = zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED)
             else:
-                (tmp / name).write_bytes(data)
-        if archive is not None:
-            archive.close()
-            archive = None
-        os.replace(tmp, out)
+                tmp.mkdir()
+            bar = tqdm(items, total=src.count, desc=f"prepare {dataset}", unit="img",
+                       disable=not progress)
+            for i, (arr, data) in enumerate(bar):
+                name = image_name(i, None if src.labels is None else src.labels[i])
+                files[name] = file_digest(data)
+                pixels[name] = pixel_digest(arr)
+                if archive is not None:
+                    archive.writestr(zipfile.ZipInfo(name, date_time=ZIP_DATE), data)
+                else:
+                    (tmp / name).write_bytes(data)
+            if archive is not None:
+                archive.close()
+                archive = None
     except BaseException:
         items.close()  # stops worker processes, if any
         if archive is not None:
             archive.close()
-        _remove(tmp)
         raise
 
     manifest = dict(request)

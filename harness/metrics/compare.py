@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import time
 
-from harness.device import resolve_device
 from harness.metrics.distances import (
     DEFAULT_KID_SUBSETS,
     color_shift,
@@ -19,11 +18,11 @@ from harness.metrics.inception import InceptionFeatures, check_mode
 from harness.metrics.refstats import (
     RefStats,
     check_compatible,
-    library_version,
     load_stats,
     resolution_of,
 )
 from harness.metrics.weights import InceptionWeights
+from harness.runtime import library_version, resolve_device
 
 
 def measure(path: str | os.PathLike, extractor: InceptionFeatures, *, batch_size: int = 64,

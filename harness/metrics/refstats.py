@@ -18,22 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.device import resolve_device
 from harness.metrics.features import DEFAULT_MAX_KEPT, FeatureStats, extract_stats
 from harness.metrics.images import open_images
 from harness.metrics.inception import InceptionFeatures
 from harness.metrics.weights import InceptionWeights
+from harness.runtime import library_version, resolve_device, write_npz_atomic
 
 FORMAT = "harness-refstats/1"
-
-
-def library_version(name: str) -> str | None:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return None
 
 
 def resolution_of(size: tuple[int, int]) -> int | list[int]:
@@ -63,12 +54,9 @@ class RefStats:
 
 def save_stats(path: str | os.PathLike, stats: FeatureStats, meta: dict) -> None:
     """Write stats + meta to `path` atomically (a temp file, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / (path.name + ".tmp.npz")
-    np.savez(tmp, mu=stats.mu, sigma=stats.sigma, features=stats.features,
-             rgb_mu=stats.rgb_mu, rgb_sigma=stats.rgb_sigma, meta=np.array(json.dumps(meta)))
-    os.replace(tmp, path)
+    write_npz_atomic(path, mu=stats.mu, sigma=stats.sigma, features=stats.features,
+                     rgb_mu=stats.rgb_mu, rgb_sigma=stats.rgb_sigma,
+                     meta=np.array(json.dumps(meta)))
 
 
 def load_stats(path: str | os.PathLike) -> RefStats:

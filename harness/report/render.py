@@ -14,6 +14,7 @@ from harness.report.evidence import Evidence
 from harness.report.figures import build_curve_figures
 from harness.report.images import sample_grids, x0_strips
 from harness.report.tables import Table, TableCell, build_tables, write_csv
+from harness.runtime import write_text_atomic
 
 
 def _num(v: float | None, digits: int = 3) -> str:
@@ -106,8 +107,5 @@ def build_report(plan_path: str | Path, out_html: str | Path, svg: bool = True) 
         generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         assets=assets.name,
     )
-    out_html.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_html.with_suffix(".html.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(out_html)
+    write_text_atomic(out_html, html)
     return out_html

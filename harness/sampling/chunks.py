@@ -7,7 +7,6 @@ samples only the indices no chunk holds; a different request empties the folder 
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -16,17 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from harness.runtime import write_npz_atomic
+
 _CHUNK = re.compile(r"^chunk_(\d{7})_(\d{7})\.npz$")
-
-
-def write_npz_atomic(path: str | os.PathLike, **arrays: np.ndarray) -> None:
-    """np.savez to a temporary name, then rename (np.savez alone may leave half a file)."""
-    path = Path(path)
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(buffer.getvalue())
-    os.replace(tmp, path)
 
 
 class ChunkStore:

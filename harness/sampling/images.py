@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 import os
-from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image, ImageDraw
+
+from harness.runtime import atomic_target
 
 
 def to_uint8(x: torch.Tensor) -> np.ndarray:
@@ -22,11 +23,8 @@ def to_uint8(x: torch.Tensor) -> np.ndarray:
 
 
 def _save_png(image: Image.Image, path: str | os.PathLike) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    image.save(tmp, format="PNG")
-    os.replace(tmp, path)
+    with atomic_target(path) as tmp:
+        image.save(tmp, format="PNG")
 
 
 def save_grid(images: np.ndarray, path: str | os.PathLike, max_images: int = 64) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from harness.training import seeds
+from harness.runtime import seeds
 
 
 class PerSampleNoise:

@@ -23,10 +23,10 @@ from tqdm import tqdm
 
 from harness.checkpoint import load_model
 from harness.diffusion import create_diffusion
-from harness.sampling.chunks import ChunkStore, batches_of, write_npz_atomic
+from harness.runtime import distributed, write_npz_atomic
+from harness.sampling.chunks import ChunkStore, batches_of
 from harness.sampling.images import save_grid, save_message, to_uint8
 from harness.sampling.noise import PerSampleNoise
-from harness.training import distributed
 from harness.training.status import diverged_message
 
 SAMPLERS = ("ddpm", "ddim")

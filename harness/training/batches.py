@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import torch
 from torch.utils.data import Sampler
 
-from harness.training import seeds
+from harness.runtime import seeds
 
 
 class StepBatches(Sampler):

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from pathlib import Path
+
+from harness.runtime import write_json_atomic
 
 TARGETS = ("eps", "x0", "v")
 PRECISIONS = ("fp32", "bf16")
@@ -146,14 +147,6 @@ def differing_options(recorded: dict, requested: dict) -> list[str]:
         if old != new:
             out.append(f"{name}: run has {old!r}, asked for {new!r}")
     return out
-
-
-def write_json_atomic(path: str | os.PathLike, obj: dict) -> None:
-    """Write JSON to a temporary file beside `path`, then rename it into place."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
 
 
 def check_or_write_config(config: TrainConfig) -> None:

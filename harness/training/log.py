@@ -9,10 +9,11 @@ that is resumed from are dropped, so the log of a resumed run equals the uninter
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 import numpy as np
+
+from harness.runtime import atomic_target
 
 COLUMNS = ["step", "loss", "mse", "vb", "loss_q0", "loss_q1", "loss_q2", "loss_q3",
            "lr", "samples_per_s"]
@@ -34,12 +35,10 @@ class LossLog:
                 # A row cut short by a kill has missing fields (None): drop it.
                 rows = [r for r in csv.DictReader(f)
                         if None not in r.values() and int(r["step"]) <= resume_step]
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
-        with tmp.open("w", newline="") as f:
+        with atomic_target(self.path) as tmp, tmp.open("w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=COLUMNS)
             writer.writeheader()
             writer.writerows(rows)
-        os.replace(tmp, self.path)
 
     def _reset(self) -> None:
         self.sums = {"loss": 0.0, "mse": 0.0, "vb": 0.0}

@@ -25,7 +25,7 @@ from harness.checkpoint import save_checkpoint
 from harness.data import ImageDataset
 from harness.diffusion import create_diffusion
 from harness.models import create_model
-from harness.training import distributed, seeds
+from harness.runtime import distributed, seeds
 from harness.training.batches import StepBatches, step_draws
 from harness.training.config import TrainConfig, check_or_write_config
 from harness.training.ema import EMA

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from harness.runtime import save_torch_atomic
+
 STATE_FORMAT = "harness-train-state/1"
 _NAME = re.compile(r"^train_state_(\d{7})\.pt$")
 
@@ -60,9 +62,7 @@ def restore_rng(state: dict) -> None:
 def save_state(run_dir: str | Path, step: int, payload: dict, keep: int = 2) -> Path:
     """Write the state of `step` atomically, then delete all but the newest `keep` states."""
     path = state_path(run_dir, step)
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save({"format": STATE_FORMAT, "step": int(step), **payload}, tmp)
-    os.replace(tmp, path)
+    save_torch_atomic(path, {"format": STATE_FORMAT, "step": int(step), **payload})
     for _, old in list_states(run_dir)[:-keep]:
         old.unlink(missing_ok=True)
     return path

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.training.config import write_json_atomic
+from harness.runtime import write_json_atomic
 
 
 def write_status(run_dir: str | Path, status: str, step: int, message: str = "") -> None:

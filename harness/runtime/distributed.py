@@ -14,6 +14,8 @@ import os
 import torch
 import torch.distributed as dist
 
+from harness.runtime.device import resolve_device
+
 
 @dataclasses.dataclass(frozen=True)
 class Dist:
@@ -38,17 +40,6 @@ def launched_world_size() -> int:
 def launched_rank() -> int:
     """This process's rank in a torchrun job (0 when run directly)."""
     return int(os.environ.get("RANK", "0"))
-
-
-def resolve_device(device: str, local_rank: int = 0) -> torch.device:
-    """'auto' -> this process's CUDA device when there is one, else the CPU."""
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda":
-        return torch.device("cuda", local_rank)
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device '{device}' asked for, but CUDA is not available; use cpu or auto")
-    return torch.device(device)
 
 
 def init(device: str) -> tuple[Dist, torch.device]:

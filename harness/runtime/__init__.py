@@ -1,0 +1,39 @@
+"""What training, sampling and evaluation share about a run: the device, the processes of a
+torchrun job, seeds, locks, atomic file writes and provenance."""
+
+from harness.runtime import distributed, seeds
+from harness.runtime.device import resolve_device
+from harness.runtime.distributed import Dist
+from harness.runtime.files import (
+    atomic_target,
+    remove_stale_temporaries,
+    save_torch_atomic,
+    temporary_path,
+    write_bytes_atomic,
+    write_json_atomic,
+    write_npz_atomic,
+    write_text_atomic,
+)
+from harness.runtime.lock import LockedError, RunLock
+from harness.runtime.provenance import code_commit, device_name, host, library_version
+
+__all__ = [
+    "Dist",
+    "LockedError",
+    "RunLock",
+    "atomic_target",
+    "code_commit",
+    "device_name",
+    "distributed",
+    "host",
+    "library_version",
+    "remove_stale_temporaries",
+    "resolve_device",
+    "save_torch_atomic",
+    "seeds",
+    "temporary_path",
+    "write_bytes_atomic",
+    "write_json_atomic",
+    "write_npz_atomic",
+    "write_text_atomic",
+]
