@@ -265,7 +265,8 @@ def fake_refstats(path, resolution=16, count=10, **meta):
     from harness.metrics.features import FeatureStats
 
     stats = FeatureStats(count, feats.mean(0), np.cov(feats, rowvar=False), feats,
-                         np.arange(count), np.full(3, 100.0), np.eye(3), (resolution,) * 2)
+                         np.arange(count), np.full((count, 3), 100.0), np.full(3, 100.0),
+                         np.eye(3), (resolution,) * 2)
     base = {"count": count, "resolution": resolution, "mode": "clean",
             "inception_sha256": FID_HELPER_SHA256}
     save_stats(path, stats, {**base, **meta})
@@ -318,7 +319,8 @@ def test_cell_json_for_diverged_samples(tmp_path):
     assert cell["provenance"]["sample_seed"] == 3
     assert set(cell) == {"cell", "status", "fid", "kid", "kid_std", "inception_score",
                          "inception_score_std", "inception_score_note", "color_shift",
-                         "protocol", "provenance"}
+                         "intervals", "bootstrap", "protocol", "provenance"}
+    assert cell["intervals"] is None and cell["bootstrap"] is None
 
 
 def test_cell_refuses_samples_of_another_resolution_or_cell(tmp_path):

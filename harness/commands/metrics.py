@@ -26,11 +26,17 @@ from harness.commands.options import fid_impl_option, inception_network_options
                    "downloaded by torch-fidelity when online, or recorded as not available.")
 @click.option("--config-hash", default=None, help="Hash of the workflow config (recorded).")
 @fid_impl_option
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of KID's subsets.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of KID's subsets and of the bootstrap's resample indices.")
+@click.option("--bootstrap", type=click.IntRange(min=0), default=200, show_default=True,
+              help="Bootstrap resamples of the generated samples for the intervals of FID, KID "
+                   "and colour shift (0: none). Resample b depends only on (seed, N, b), so "
+                   "cells with the same sample count share their index sets.")
 @inception_network_options
 def metrics_command(samples, refstats, out, dataset, target, weighting, iteration, sampler,
                     steps, kid_subset_size, kid_num_subsets, inception_weights, is_weights,
-                    config_hash, fid_impl, seed, batch_size, device, download) -> None:
+                    config_hash, fid_impl, seed, bootstrap, batch_size, device,
+                    download) -> None:
     """Write --out for one cell; diverged samples give a record with nulls (exit 0)."""
     from harness.metrics.cell import cell_metrics
     from harness.metrics.inception_score import resolve_is_weights
@@ -44,7 +50,7 @@ def metrics_command(samples, refstats, out, dataset, target, weighting, iteratio
     record = cell_metrics(samples, refstats, cell, weights, is_weights=is_w,
                           kid_subset_size=kid_subset_size, kid_num_subsets=kid_num_subsets,
                           seed=seed, config_hash=config_hash, batch_size=batch_size,
-                          device=device, fid_impl=fid_impl)
+                          device=device, fid_impl=fid_impl, bootstrap=bootstrap)
     write_json_atomic(out, record, sort_keys=False)
     fid = "null" if record["fid"] is None else f"{record['fid']:.4f}"
     click.echo(f"{record['status']}: FID {fid} on {record['protocol']['num_generated']} "

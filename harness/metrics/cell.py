@@ -1,5 +1,10 @@
 """One table cell's metrics JSON: samples + reference statistics -> FID, KID, IS, colour shift,
-with the whole protocol and provenance (layout in plan/CONTRACTS.md, "Cell JSON")."""
+with the whole protocol and provenance (layout in plan/CONTRACTS.md, "Cell JSON").
+
+With `bootstrap` > 0 resamples (harness.metrics.bootstrap), the record also holds `bootstrap`
+(the replicates of FID, KID and colour shift over the generated samples) and `intervals`
+(their 95% intervals, centred on the point values `fid`, `kid`, `color_shift`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import os
 import time
 from pathlib import Path
 
+from harness.metrics.bootstrap import cell_bootstrap
 from harness.metrics.distances import (
     DEFAULT_KID_SUBSETS,
     color_shift,
@@ -26,6 +32,10 @@ from harness.metrics.inception_score import (
 from harness.metrics.refstats import check_compatible, load_stats, resolution_of
 from harness.metrics.weights import InceptionWeights, sha256_file
 from harness.runtime import code_commit, device_name, host, library_version, resolve_device
+from harness.stats import estimate
+
+INTERVAL_CONFIDENCE = 0.95
+BOOTSTRAP_METRICS = ("fid", "kid", "color_shift")
 
 CELL_KEYS = ("dataset", "target", "weighting", "iteration", "sampler", "steps")
 LIBRARIES = ("torch", "torchvision", "numpy", "scipy", "clean-fid", "torch-fidelity",
@@ -46,6 +56,7 @@ def cell_metrics(
     batch_size: int = 64,
     device: str = "auto",
     fid_impl: str = "clean-fid",
+    bootstrap: int = 0,
     progress: bool = True,
 ) -> dict:
     """The cell JSON for `samples` (npz) against `refstats` (see the module docstring)."""
@@ -65,6 +76,8 @@ def cell_metrics(
         "inception_score": None, "inception_score_std": None,
         "inception_score_note": None,
         "color_shift": None,
+        "intervals": None,
+        "bootstrap": None,
         "protocol": {
             "fid_library": "clean-fid",
             "fid_library_version": library_version("clean-fid"),
@@ -117,8 +130,9 @@ def cell_metrics(
                      inception_sha256=weights.sha256)
     image_set = ArrayImageSet(images, str(samples))
     extractor = InceptionFeatures(weights, mode, dev)
+    # The bootstrap resamples every generated sample: keep all their features.
     gen = extract_stats(image_set, extractor, batch_size=batch_size, progress=progress,
-                        desc=f"metrics {Path(samples).name}")
+                        max_kept=max(len(image_set), 1), desc=f"metrics {Path(samples).name}")
     record["fid"] = fid_from_stats(gen.mu, gen.sigma, ref.mu, ref.sigma, impl=fid_impl)
     if ref.features is not None:
         kid = kid_from_features(ref.features, gen.features, subset_size=kid_subset_size,
@@ -128,6 +142,9 @@ def cell_metrics(
                                   kid_num_subsets=kid["num_subsets"])
     if ref.rgb_mu is not None and ref.rgb_sigma is not None:
         record["color_shift"] = color_shift(gen.rgb_mu, gen.rgb_sigma, ref.rgb_mu, ref.rgb_sigma)
+    if bootstrap > 0:
+        record["bootstrap"] = cell_bootstrap(gen.features, gen.rgb, ref, bootstrap, seed, dev)
+        record["intervals"] = intervals(record)
     if is_weights is None:
         record["inception_score_note"] = IS_UNAVAILABLE
     else:
@@ -139,3 +156,26 @@ def cell_metrics(
         record["protocol"]["is_splits"] = splits
     record["provenance"]["wall_time_s"] = round(time.perf_counter() - start, 3)
     return record
+
+
+def point_value(record: dict, metric: str) -> float | None:
+    """The point value of ``metric`` (fid, kid, color_shift, is) in a metrics record."""
+    if metric == "color_shift":
+        shift = record.get("color_shift")
+        return shift.get("frechet_mean_rgb") if isinstance(shift, dict) else None
+    return record.get("inception_score" if metric == "is" else metric)
+
+
+def intervals(record: dict) -> dict:
+    """95% intervals of the point values from the spread of their bootstrap replicates."""
+    boot = record["bootstrap"]
+    out = {"confidence": INTERVAL_CONFIDENCE,
+           "method": "point value ± t(df = samples - 1) x sd(replicates) x "
+                     "sqrt(samples / (samples - 1))"}
+    for metric in BOOTSTRAP_METRICS:
+        point, reps = point_value(record, metric), boot.get(metric)
+        ci = None
+        if point is not None and reps:
+            ci = estimate.bootstrap(point, reps, boot["samples"]).interval(INTERVAL_CONFIDENCE)
+        out[metric] = None if ci is None else [float(ci[0]), float(ci[1])]
+    return out

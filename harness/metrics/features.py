@@ -4,8 +4,9 @@ Pre-processing is clean-fid's own resizer (`cleanfid.resize.build_resizer(mode)`
 pool of CPU threads (PIL releases the GIL while resizing) one batch ahead of the network, so
 the network never waits on decoding. The batch size is fixed by the caller and TF32 is off,
 so features depend on the machine no more than they must. Statistics accumulate in float64
-(mean, covariance of the 2048-d features and of the per-image mean RGB); the features KID
-needs are kept for a seeded subset of at most `max_kept` images.
+(mean, covariance of the 2048-d features and of the per-image mean RGB); the features KID and
+the bootstrap need, and each image's mean RGB, are kept for a seeded subset of at most
+`max_kept` images.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class FeatureStats:
     sigma: np.ndarray  # (2048, 2048) float64, unbiased (np.cov)
     features: np.ndarray  # (k, 2048) float32, the kept subset for KID
     kept_indices: np.ndarray  # (k,) int64 image indices of `features`
+    rgb: np.ndarray  # (k, 3) float64 mean RGB of the kept images, 0..255
     rgb_mu: np.ndarray  # (3,) mean over images of the per-image mean RGB, 0..255
     rgb_sigma: np.ndarray  # (3, 3) covariance of the per-image mean RGB
     resolution: tuple[int, int]  # (H, W) of the images
@@ -126,6 +128,7 @@ def extract_stats(
     keep_mask[keep] = True
     feats, rgb = _Accumulator(FEATURE_DIM), _Accumulator(3)
     kept: list[np.ndarray] = []
+    kept_rgb: list[np.ndarray] = []
     starts = list(range(0, n, batch_size))
     with ThreadPoolExecutor(max_workers=workers or default_workers()) as pool, \
             tqdm(total=n, desc=desc, unit="img", disable=not progress) as bar:
@@ -145,13 +148,16 @@ def extract_stats(
                 prep.check_size(size, where)
             batch = torch.from_numpy(np.stack([r[0] for r in results]))
             out = extractor(batch).float().cpu().numpy()
+            means = np.stack([r[1] for r in results])
             feats.add(out)
-            rgb.add(np.stack([r[1] for r in results]))
+            rgb.add(means)
             sel = keep_mask[start:start + len(results)]
             if sel.any():
                 kept.append(out[sel].astype(np.float32))
+                kept_rgb.append(means[sel])
             bar.update(len(results))
     mu, sigma = feats.mean_cov()
     rgb_mu, rgb_sigma = rgb.mean_cov()
     assert prep.size is not None
-    return FeatureStats(n, mu, sigma, np.concatenate(kept), keep, rgb_mu, rgb_sigma, prep.size)
+    return FeatureStats(n, mu, sigma, np.concatenate(kept), keep, np.concatenate(kept_rgb),
+                        rgb_mu, rgb_sigma, prep.size)

@@ -1,0 +1,124 @@
+"""Verdicts from estimates: per cell, then per claim over many cells.
+
+Words: supported, contradicted, inconclusive, not run. At confidence c, each one-sided test has
+level a = (1 - c)/2, so a single cell is decided exactly when its c-interval excludes the
+boundary, and a cell where nothing differs is decided (wrongly, either way) with probability at
+most 1 - c.
+
+A claim over k cells ("Ours beats Constant in every cell"):
+- contradicted when Holm's step-down procedure at level a rejects 'the claim holds' in at least
+  one cell (family-wise error <= a over the k cells);
+- supported when every cell is supported at level a (an intersection-union test: its error is
+  at most a without a correction, and far smaller when the cells are independent);
+- not run when a cell has no result, inconclusive otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from harness.stats.estimate import Estimate
+
+SUPPORTED, CONTRADICTED, INCONCLUSIVE, NOT_RUN = (
+    "supported", "contradicted", "inconclusive", "not run")
+VERDICTS = (SUPPORTED, CONTRADICTED, INCONCLUSIVE, NOT_RUN)
+DIRECTION, EQUIVALENCE = "direction", "equivalence"
+
+
+@dataclass(frozen=True)
+class CellTest:
+    """One cell of a claim: its deciding estimate and the two one-sided p-values."""
+
+    label: str
+    estimate: Estimate | None  # None: the cell was not run
+    kind: str = DIRECTION
+    margin: float | None = None  # equivalence margin (same units as the estimate)
+    why: str = ""  # why it was not run
+
+    @property
+    def p_support(self) -> float:
+        e = self.estimate
+        if e is None:
+            return 1.0
+        if self.kind == EQUIVALENCE:  # both one-sided tests of TOST must reject
+            return max(e.p_above(-self.margin), e.p_below(self.margin))
+        return e.p_above(0.0)
+
+    @property
+    def p_contradict(self) -> float:
+        e = self.estimate
+        if e is None:
+            return 1.0
+        if self.kind == EQUIVALENCE:  # the difference lies beyond the margin
+            return min(e.p_above(self.margin), e.p_below(-self.margin))
+        return e.p_below(0.0)
+
+    def outcome(self, confidence: float) -> str:
+        if self.estimate is None:
+            return NOT_RUN
+        level = side_level(confidence)
+        if self.p_contradict < level:
+            return CONTRADICTED
+        if self.p_support < level:
+            return SUPPORTED
+        return INCONCLUSIVE
+
+
+def side_level(confidence: float) -> float:
+    """The level of each one-sided test at two-sided ``confidence``."""
+    if not 0.5 < confidence < 1:
+        raise ValueError(f"confidence must lie in (0.5, 1), got {confidence}")
+    return (1 - confidence) / 2
+
+
+def direction(label: str, estimate: Estimate | None, why: str = "") -> CellTest:
+    """The claim holds in this cell when ``estimate`` is positive."""
+    return CellTest(label, estimate, DIRECTION, None, why)
+
+
+def equivalence(label: str, estimate: Estimate | None, margin: float, why: str = "") -> CellTest:
+    """The claim holds when ``estimate`` lies within ±margin (two one-sided tests)."""
+    if not margin > 0:
+        raise ValueError(f"an equivalence margin must be positive, got {margin}")
+    return CellTest(label, estimate, EQUIVALENCE, margin, why)
+
+
+@dataclass(frozen=True)
+class ClaimDecision:
+    outcome: str
+    counts: dict[str, int]  # per-cell outcomes, each cell at level a (unadjusted)
+    holm_contradicted: int  # cells contradicted after Holm's adjustment
+
+    def summary(self) -> str:
+        k = sum(self.counts.values())
+        parts = [f"{self.counts[v]} {v}" for v in VERDICTS if self.counts[v]]
+        text = f"{k} cell{'s' if k != 1 else ''}: " + ", ".join(parts)
+        if k > 1 and self.counts[CONTRADICTED] != self.holm_contradicted:
+            text += f" ({self.holm_contradicted} contradicted after Holm's adjustment)"
+        return text
+
+
+def holm_rejections(p_values: Sequence[float], level: float) -> int:
+    """How many hypotheses Holm's step-down procedure rejects at family-wise ``level``."""
+    k = len(p_values)
+    for i, p in enumerate(sorted(p_values)):
+        if p >= level / (k - i):
+            return i
+    return k
+
+
+def decide(tests: Sequence[CellTest], confidence: float) -> ClaimDecision:
+    """The claim-level verdict over ``tests`` (rule in the module docstring)."""
+    counts = dict.fromkeys(VERDICTS, 0)
+    for t in tests:
+        counts[t.outcome(confidence)] += 1
+    run = [t for t in tests if t.estimate is not None]
+    holm = holm_rejections([t.p_contradict for t in run], side_level(confidence))
+    if not tests or len(run) < len(tests):
+        return ClaimDecision(NOT_RUN, counts, holm)
+    if holm:
+        return ClaimDecision(CONTRADICTED, counts, holm)
+    if counts[SUPPORTED] == len(tests):
+        return ClaimDecision(SUPPORTED, counts, holm)
+    return ClaimDecision(INCONCLUSIVE, counts, holm)
