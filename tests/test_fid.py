@@ -122,8 +122,17 @@ def test_metrics_cell_on_colour_shifted_samples(sets, refstats_a):
              str(refstats_a), "--out", str(out), "--dataset", "toy", "--target", "eps",
              "--weighting", "debias", "--iteration", "5", "--sampler", "ddim", "--steps", "4",
              "--kid-subset-size", "5", "--seed", "3", "--config-hash", "cafe",
-             "--fid-impl", "eigh", *COMMON])
+             "--fid-impl", "eigh", "--bootstrap", "40", *COMMON])
     cell = json.loads(out.read_text())
+    boot = cell["bootstrap"]
+    assert boot["resamples"] == 40 and boot["seed"] == 3 and boot["samples"] == N
+    for metric, point in (("fid", cell["fid"]), ("kid", cell["kid"]),
+                          ("color_shift", cell["color_shift"]["frechet_mean_rgb"])):
+        assert len(boot[metric]) == 40 and np.std(boot[metric]) > 0, metric
+        low, high = cell["intervals"][metric]
+        assert low < point < high and (low + high) / 2 == pytest.approx(point), metric
+    # The shift (+60, 0, -30 on every image) is far outside the colour interval's reach of 0.
+    assert cell["intervals"]["color_shift"][0] > 1000
     assert cell["status"] == "ok"
     assert cell["fid"] > 1.0  # clearly positive against the unshifted set
     shift = cell["color_shift"]["mean_signed_shift_rgb"]

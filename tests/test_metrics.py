@@ -213,6 +213,23 @@ def test_colour_shift_grows_with_imposed_shift_through_the_pipeline():
             assert out["frechet_mean_rgb"] == pytest.approx(0, abs=1e-6)
 
 
+def test_colour_shift_metric_on_images_with_a_known_shift():
+    """The decision metric `frechet_mean_rgb` of a set against its own copy shifted by delta per
+    channel (no clipping) is |delta|^2 exactly: the per-image mean colours move by delta and
+    their covariance is unchanged; the signed shift is delta. Tolerance: scipy's sqrtm of a
+    3 x 3 product, ~1e-9 relative."""
+    base = images(24, seed=4) // 2 + 40  # 40..167: a shift of +-30 stays inside 0..255
+    fake = FakeInception()
+    ref = extract_stats(ArrayImageSet(base), fake, batch_size=8, progress=False)
+    delta = np.array([20, -10, 5])
+    gen = extract_stats(ArrayImageSet((base + delta).astype(np.uint8)), fake, batch_size=8,
+                        progress=False)
+    np.testing.assert_allclose(gen.rgb, ref.rgb + delta, atol=1e-9)
+    out = color_shift(gen.rgb_mu, gen.rgb_sigma, ref.rgb_mu, ref.rgb_sigma)
+    assert out["frechet_mean_rgb"] == pytest.approx(float(delta @ delta), rel=1e-6)
+    assert out["mean_signed_shift_rgb"] == pytest.approx(delta.tolist(), abs=1e-9)
+
+
 # ---------------------------------------------------------------- bad inputs
 def test_fewer_than_two_images(tmp_path):
     with pytest.raises(ValueError, match="at least 2"):
