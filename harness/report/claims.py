@@ -1,321 +1,364 @@
-"""Judge the paper's claims (harness.paper.CLAIMS) on evidence: the reproduced cells, and, as a
-consistency check, the paper's own published numbers.
+"""Judge the paper's claims (harness.paper.CLAIMS) on the reproduced cells and, as a consistency
+check, on the paper's own published numbers.
 
-Every judge takes a :class:`View` and returns a :class:`Judgement` whose ``details`` list the
-deciding numbers. A diverged run counts as FID = inf (worst); a cell without a number (missing
-file, no metric) makes the claim "not run" and is named in ``details``.
+A judge turns a `View` into per-cell tests (harness.stats: a difference of cells, with its
+interval, that the claim says is positive, or that lies within a margin) and
+`harness.stats.decide` turns those into the verdict: supported, contradicted, inconclusive or
+not run. A diverged run counts as infinitely bad; a cell without a number makes the claim
+'not run' and is named. On the paper's numbers the values are exact, so the test is a plain
+comparison; a claim whose evidence the paper prints no numbers for gets 'no numbers'.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from harness import paper
-from harness.report.evidence import Evidence, Obs, paper_obs
+from harness.paper.claims import (
+    EQUIVALENCE_MARGIN,
+    FEW_STEPS,
+    ITERATION_RATIO,
+    LARGE_T,
+    LATE_T,
+    SMALL_T,
+    STEP_RATIO,
+)
+from harness.report.evidence import Evidence, Obs
 from harness.report.tables import WEIGHTING_LABELS, Table
+from harness.report.views import Group, View, paper_view, reproduced_view
+from harness.stats import (
+    CONTRADICTED,
+    NOT_RUN,
+    SUPPORTED,
+    CellTest,
+    ClaimDecision,
+    Estimate,
+    combine,
+    decide,
+    direction,
+    equivalence,
+)
+from harness.stats import estimate as est
 
-SUPPORTED, CONTRADICTED, NOT_RUN, NO_NUMBERS = "supported", "contradicted", "not run", "no numbers"
-
-
-@dataclass
-class View:
-    """Evidence in the shape the judges read; built from reproduced cells or from the paper."""
-
-    t1: dict[tuple, dict[str, Obs]] = field(default_factory=dict)  # (ds, T) -> weighting -> Obs
-    sizes: dict[str, int | None] = field(default_factory=dict)  # ds -> images
-    t2: dict[tuple, dict[tuple, Obs]] = field(default_factory=dict)  # (ds, T) -> (metric, w) -> Obs
-    t3: dict[str, Obs] = field(default_factory=dict)  # Table 3 row key -> Obs
-    t4: dict[str, Obs] = field(default_factory=dict)  # "target-weighting" -> Obs
-    snr_groups: list[dict] | None = None  # weighting -> Obs per group, "_where" -> label
-    snr_training: list[str] = field(default_factory=list)  # training status of 1/SNR runs
-    mse: dict[str, dict] | None = None  # weighting -> mse.json content
-    fig7a: dict[str, dict[int, Obs]] | None = None  # weighting -> iteration -> Obs
+NO_NUMBERS = "no numbers"
+OTHERS = ("constant", "p2", "min_snr")
 
 
 @dataclass
 class Judgement:
     outcome: str
-    details: list[str] = field(default_factory=list)
+    tests: list[CellTest] = field(default_factory=list)
+    decision: ClaimDecision | None = None
+    notes: list[str] = field(default_factory=list)
+    confidence: float = 0.95
 
-
-def _val(obs: Obs) -> float | None:
-    if obs.status.startswith("diverged"):
-        return math.inf
-    return obs.value if obs.ok else None
-
-
-def _need(obs_by_name: dict[str, Obs]) -> tuple[dict[str, float], list[str]]:
-    values, missing = {}, []
-    for name, obs in obs_by_name.items():
-        v = _val(obs)
-        if v is None:
-            missing.append(f"{name}: {obs.status}")
-        else:
-            values[name] = v
-    return values, missing
-
-
-def _f(v: float) -> str:
-    return "diverged" if math.isinf(v) else f"{v:.3f}"
+    @property
+    def details(self) -> list[str]:
+        """The deciding numbers, one line per cell, after the notes and the cell counts."""
+        lines = list(self.notes)
+        if self.decision is not None and len(self.tests) > 1:
+            lines.append(self.decision.summary())
+        for t in self.tests:
+            if t.estimate is None:
+                lines.append(f"{t.label}: not run ({t.why})")
+                continue
+            margin = f", margin ±{t.margin:.4g}" if t.margin else ""
+            lines.append(f"{t.label} = {t.estimate.text(self.confidence)}{margin} — "
+                         f"{t.estimate.note} → {t.outcome(self.confidence)}")
+        return lines
 
 
 def _w(name: str) -> str:
     return WEIGHTING_LABELS.get(name, name)
 
 
-def _rows(view: View, weightings: tuple[str, ...]) -> dict[tuple, dict[str, Obs]]:
-    """Table 1 rows holding any of ``weightings``, restricted to the weightings present."""
-    return {k: {w: cols[w] for w in weightings if w in cols} for k, cols in view.t1.items()
-            if any(w in cols for w in weightings)}
+def _judge(view: View, tests: list[CellTest], notes: list[str] | None = None,
+           none_why: str = "") -> Judgement:
+    if not tests:
+        return Judgement(NOT_RUN, notes=(notes or []) + [none_why], confidence=view.confidence)
+    decision = decide(tests, view.confidence)
+    return Judgement(decision.outcome, tests, decision, notes or [], view.confidence)
 
 
-def _compared(cols: dict[str, Obs], wanted: tuple[str, ...]) -> str:
-    absent = [_w(w) for w in wanted if w not in cols]
-    return f" (not in plan: {', '.join(absent)})" if absent else ""
+def _diff(label: str, plus: Obs | None, minus: Obs | None, *more: tuple[float, Obs]) -> CellTest:
+    """The test that plus − minus (+ more terms) is positive."""
+    terms = [(1.0, plus or Obs("not in plan")), (-1.0, minus or Obs("not in plan")), *more]
+    missing = [o.status for _, o in terms if not o.cell()]
+    if missing:
+        return direction(label, None, why=", ".join(dict.fromkeys(missing)))
+    return direction(label, combine([(a, o.cell()) for a, o in terms]))
 
 
 def judge_ours_beats_constant(view: View) -> Judgement:
-    rows = _rows(view, ("constant", "debias"))
-    if not rows:
-        return Judgement(NOT_RUN, ["no Table 1 cell for Constant or Ours in the plan"])
-    details, missing, ok = [], [], True
-    for (ds, steps), cols in rows.items():
-        vals, miss = _need({w: cols.get(w, Obs("not in plan")) for w in ("constant", "debias")})
-        missing += [f"{ds} T={steps} {m}" for m in miss]
-        if not miss:
-            win = vals["debias"] < vals["constant"]
-            ok &= win
-            details.append(f"{ds} T={steps}: Ours {_f(vals['debias'])} vs Constant "
-                           f"{_f(vals['constant'])} {'✓' if win else '✗'}")
-    if missing:
-        return Judgement(NOT_RUN, missing + details)
-    return Judgement(SUPPORTED if ok else CONTRADICTED, details)
+    tests = [_diff(f"{ds} T={steps}: Constant − Ours", cols.get("constant"), cols.get("debias"))
+             for (ds, steps), cols in view.t1.items() if {"constant", "debias"} & set(cols)]
+    return _judge(view, tests, none_why="no Table 1 cell for Constant or Ours in the plan")
 
 
 def judge_ours_best_per_row(view: View) -> Judgement:
-    names = ("constant", "p2", "min_snr", "debias")
-    rows = _rows(view, names)
-    if not rows:
-        return Judgement(NOT_RUN, ["no Table 1 cell in the plan"])
-    details, missing, ok = [], [], True
-    judged = 0
-    for (ds, steps), cols in rows.items():
-        present = {w: o for w, o in cols.items() if o.status != "not in paper"}
-        vals, miss = _need(present)
-        missing += [f"{ds} T={steps} {m}" for m in miss]
-        if not miss and "debias" in vals and len(vals) > 1:
-            judged += 1
-            best = min(vals, key=vals.get)
-            ok &= best == "debias"
-            details.append(f"{ds} T={steps}: best {_w(best)} {_f(vals[best])}; Ours "
-                           f"{_f(vals['debias'])} {'✓' if best == 'debias' else '✗'}"
-                           + _compared(present, names))
-    if not judged and not missing:
-        return Judgement(NOT_RUN, ["no Table 1 row with Ours and another weighting"])
-    if missing:
-        return Judgement(NOT_RUN, missing + details)
-    return Judgement(SUPPORTED if ok else CONTRADICTED, details)
-
-
-def _gains(view: View) -> tuple[dict[str, dict[int, float]], list[str]]:
-    gains: dict[str, dict[int, float]] = {}
-    missing = []
-    for (ds, steps), cols in _rows(view, ("constant", "debias")).items():
-        vals, miss = _need({w: cols.get(w, Obs("not in plan")) for w in ("constant", "debias")})
-        missing += [f"{ds} T={steps} {m}" for m in miss]
-        if not miss:
-            gains.setdefault(ds, {})[steps] = vals["constant"] - vals["debias"]
-    return gains, missing
+    tests, notes = [], []
+    for (ds, steps), cols in view.t1.items():
+        present = [w for w in OTHERS if w in cols and cols[w].status != "not in paper"]
+        if "debias" not in cols or not present:
+            continue
+        tests += [_diff(f"{ds} T={steps}: {_w(w)} − Ours", cols[w], cols["debias"])
+                  for w in present]
+        absent = [_w(w) for w in OTHERS if w not in present]
+        if absent:
+            notes.append(f"{ds} T={steps}: not in plan: {', '.join(absent)}")
+    return _judge(view, tests, notes, "no Table 1 row with Ours and another weighting")
 
 
 def judge_gain_grows_fewer_steps(view: View) -> Judgement:
-    gains, missing = _gains(view)
-    if missing:
-        return Judgement(NOT_RUN, missing)
-    judged = {ds: g for ds, g in gains.items() if len(g) >= 2}
-    if not judged:
-        return Judgement(NOT_RUN, ["no dataset with Constant and Ours at two step counts"])
-    details, ok = [], True
-    for ds, g in judged.items():
-        lo, hi = min(g), max(g)
-        grows = g[lo] > g[hi]
-        ok &= grows
-        details.append(f"{ds}: gain {_f(g[lo])} at T={lo} vs {_f(g[hi])} at T={hi} "
-                       f"{'✓' if grows else '✗'}")
-    return Judgement(SUPPORTED if ok else CONTRADICTED, details)
-
-
-def _spearman(x: list[float], y: list[float]) -> float:
-    def ranks(v: list[float]) -> list[float]:
-        order = sorted(range(len(v)), key=lambda i: v[i])
-        r = [0.0] * len(v)
-        for rank, i in enumerate(order):
-            r[i] = float(rank)
-        return r
-
-    rx, ry = ranks(x), ranks(y)
-    mx, my = sum(rx) / len(rx), sum(ry) / len(ry)
-    cov = sum((a - mx) * (b - my) for a, b in zip(rx, ry, strict=True))
-    den = math.sqrt(sum((a - mx) ** 2 for a in rx) * sum((b - my) ** 2 for b in ry))
-    return cov / den if den else 0.0
+    c, o = view.steps_ffhq.get("constant", {}), view.steps_ffhq.get("debias", {})
+    shared = sorted(set(c) & set(o))
+    if len(shared) < 2:
+        return _judge(view, [], none_why="needs Constant and Ours on the FFHQ stand-in at two "
+                                         "step counts")
+    lo, hi = shared[0], shared[-1]
+    label = f"FFHQ gain(T={lo}) − gain(T={hi}), gain = Constant − Ours"
+    return _judge(view, [_diff(label, c[lo], o[lo], (-1.0, c[hi]), (1.0, o[hi]))])
 
 
 def judge_gain_larger_small_datasets(view: View) -> Judgement:
-    gains, missing = _gains(view)
-    if missing:
-        return Judgement(NOT_RUN, missing)
-    steps_all = sorted({s for g in gains.values() for s in g}, reverse=True)
-    details, ok, judged = [], True, 0
+    tests = []
+    steps_all = sorted({s for _, s in view.t1}, reverse=True)
     for steps in steps_all:
-        pts = [(view.sizes.get(ds), g[steps]) for ds, g in gains.items() if steps in g]
-        pts = [(s, g) for s, g in pts if s is not None and not math.isinf(g)]
-        if len({s for s, _ in pts}) < 2:
+        sized = sorted((view.sizes[ds], ds) for (ds, s), cols in view.t1.items()
+                       if s == steps and view.sizes.get(ds) and {"constant", "debias"} <= set(cols))
+        if len({size for size, _ in sized}) < 2:
             continue
-        rho = _spearman([s for s, _ in pts], [g for _, g in pts])
-        judged += 1
-        ok &= rho < 0
-        listing = ", ".join(f"{s} img: {_f(g)}" for s, g in sorted(pts))
-        details.append(f"T={steps}: gains by size [{listing}], Spearman ρ = {rho:+.2f} "
-                       f"{'✓' if rho < 0 else '✗'}")
-    if not judged:
-        return Judgement(NOT_RUN, ["fewer than two datasets of different size with both "
-                                   "Constant and Ours at one step count"])
-    return Judgement(SUPPORTED if ok else CONTRADICTED, details)
+        (_, small), (_, large) = sized[0], sized[-1]
+        a, b = view.t1[(small, steps)], view.t1[(large, steps)]
+        label = f"T={steps}: gain({small}, {view.sizes[small]} img) − gain({large}, " \
+                f"{view.sizes[large]} img)"
+        tests.append(_diff(label, a["constant"], a["debias"], (-1.0, b["constant"]),
+                           (1.0, b["debias"])))
+    return _judge(view, tests, none_why="needs Constant and Ours on two datasets of different "
+                                        "sizes at one step count")
 
 
-def _judge_ours_best_table2(view: View, metric: str) -> Judgement:
-    """Ours has the best `metric` ("fid": lowest, "is": highest) in every Table 2 row."""
-    if not view.t2:
-        return Judgement(NOT_RUN, ["no Table 2 cell in the plan"])
-    details, missing, why, ok = [], [], set(), True
-    for (ds, steps), cols in view.t2.items():
-        obs = {w: cols[(metric, w)] for w in paper.TABLE2_COLUMNS if (metric, w) in cols}
-        if metric == "is":  # a diverged run has no IS: skip it rather than rank it
-            obs = {w: o for w, o in obs.items() if not o.status.startswith("diverged")}
-        vals, miss = _need(obs)
-        missing += [f"{ds} T={steps} {metric.upper()} {m}" for m in miss]
-        if metric == "is":  # the metrics JSON says why IS is absent (e.g. offline weights)
-            why |= {str(r["inception_score_note"]) for o in obs.values() for r in o.records
-                    if r.get("inception_score_note")}
-        if miss or "debias" not in vals:
+def judge_sampling_efficiency(view: View) -> Judgement:
+    tests = []
+    for ds in dict.fromkeys(ds for ds, _ in view.t1):
+        steps = {s: cols for (d, s), cols in view.t1.items() if d == ds}
+        top = max(steps)
+        if top % STEP_RATIO or top // STEP_RATIO not in steps:
             continue
-        pick = min if metric == "fid" else max
-        best = pick(vals, key=vals.get)
-        ok &= best == "debias"
-        details.append(f"{ds} {metric.upper()}: best {_w(best)} {_f(vals[best])}; Ours "
-                       f"{_f(vals['debias'])} {'✓' if best == 'debias' else '✗'}"
-                       + _compared(obs, paper.TABLE2_COLUMNS))
-    if missing:
-        return Judgement(NOT_RUN, missing + [f"why: {n}" for n in sorted(why)] + details)
-    return Judgement(SUPPORTED if ok else CONTRADICTED, details)
+        few = top // STEP_RATIO
+        tests.append(_diff(f"{ds}: Constant(T={top}) − Ours(T={few})",
+                           steps[top].get("constant"), steps[few].get("debias")))
+    return _judge(view, tests, none_why=f"needs Table 1 step counts T and T/{STEP_RATIO} "
+                                        "(e.g. 100 and 10)")
+
+
+def _ours_best(view: View, rows: dict, kind: str, sign: float) -> list[CellTest]:
+    tests = []
+    for (ds, _steps), cols in rows.items():
+        obs = {w: cols[(kind, w)] for w in paper.TABLE2_COLUMNS if (kind, w) in cols}
+        if kind == "is":  # a diverged run has no IS: skip it rather than rank it
+            obs = {w: o for w, o in obs.items() if not o.diverged}
+        if "debias" not in obs:
+            continue
+        for w in (w for w in obs if w != "debias"):
+            a, b = (obs[w], obs["debias"]) if sign > 0 else (obs["debias"], obs[w])
+            name = "IS(Ours) − IS(" + _w(w) + ")" if kind == "is" else f"{_w(w)} − Ours"
+            tests.append(_diff(f"{ds}: {name}", a, b))
+    return tests
+
+
+def judge_ours_best_table2_fid(view: View) -> Judgement:
+    return _judge(view, _ours_best(view, view.t2, "decide", 1.0),
+                  none_why="no Table 2 cell of Ours and another weighting in the plan")
+
+
+def judge_ours_best_table2_is(view: View) -> Judgement:
+    why = sorted({str(r["inception_score_note"]) for cols in view.t2.values()
+                  for (kind, _w2), o in cols.items() if kind == "is" for r in o.records
+                  if r.get("inception_score_note") and r.get("inception_score") is None})
+    tests = _ours_best(view, view.t2, "is", -1.0)
+    judgement = _judge(view, tests, none_why="no Table 2 cell of Ours and another weighting")
+    if judgement.outcome == NOT_RUN:  # the metrics JSON says why IS is absent
+        judgement.notes += [f"why: {n}" for n in why]
+    return judgement
 
 
 def judge_eps_ours_best(view: View) -> Judgement:
-    if not view.t4:
-        return Judgement(NOT_RUN, ["no Table 4 cell in the plan"])
-    vals, miss = _need(view.t4)
-    if miss:
-        return Judgement(NOT_RUN, miss)
-    if "eps-debias" not in vals or len(vals) < 2:
-        return Judgement(NOT_RUN, ["Table 4 needs eps-debias and another column in the plan"])
-    best = min(vals, key=vals.get)
-    details = [f"{k}: {_f(v)}" for k, v in vals.items()]
-    return Judgement(SUPPORTED if best == "eps-debias" else CONTRADICTED,
-                     [f"best: {best}"] + details)
+    tests = [_diff(f"{col} − eps-debias", o, view.t4["eps-debias"])
+             for col, o in view.t4.items() if col != "eps-debias" and "eps-debias" in view.t4]
+    return _judge(view, tests, none_why="Table 4 needs eps-debias and another column")
+
+
+def _equivalent(label: str, a: Obs, b: Obs, margin_of: Obs) -> CellTest:
+    test = _diff(label, a, b)
+    if test.estimate is None:
+        return test
+    margin = EQUIVALENCE_MARGIN * abs(margin_of.value or 0.0)
+    if not margin > 0:
+        return direction(label, None, why="the reference value is 0: no relative margin")
+    return equivalence(label, test.estimate, margin)
+
+
+def judge_eps_similar_targets(view: View) -> Judgement:
+    eps = view.t4.get("eps-constant")
+    tests = [_equivalent(f"eps − {col.split('-')[0]} (Constant)", eps, view.t4[col], eps)
+             for col in ("x0-constant", "v-constant") if col in view.t4 and eps is not None]
+    return _judge(view, tests, none_why="Table 4 needs eps, and x0 or v, with Constant")
 
 
 def judge_ours_beats_adm(view: View) -> Judgement:
     if not view.t3:
-        return Judgement(NOT_RUN, ["no Table 3 cell in the plan"])
-    vals, miss = _need({k: view.t3.get(k, Obs()) for k in ("adm_baseline", "ours_500k")})
-    if miss:
-        return Judgement(NOT_RUN, miss)
-    ok = vals["ours_500k"] < vals["adm_baseline"]
-    details = [f"Ours@500k {_f(vals['ours_500k'])} vs ADM {_f(vals['adm_baseline'])} "
-               f"{'✓' if ok else '✗'}"]
-    longer = view.t3.get("ours_1000k")
-    if longer is not None and longer.status != "not run":
-        v, miss = _need({"ours_1000k": longer})
-        if miss:
-            return Judgement(NOT_RUN, miss + details)
-        better = v["ours_1000k"] < vals["ours_500k"]
-        ok &= better
-        details.append(f"Ours@1000k {_f(v['ours_1000k'])} vs Ours@500k {_f(vals['ours_500k'])} "
-                       f"{'✓' if better else '✗'}")
-    return Judgement(SUPPORTED if ok else CONTRADICTED, details)
-
-
-def judge_snr_diverges_or_worst(view: View) -> Judgement:
-    if view.snr_groups is None:
-        return Judgement(NO_NUMBERS, ["the paper shows 1/SNR samples (Fig. 11) and MSE "
-                                      "(Fig. 10) but prints no FID"])
-    diverged = [s for s in view.snr_training if s.startswith("diverged")]
-    if diverged:
-        return Judgement(SUPPORTED, [f"1/SNR training: {s}" for s in diverged])
-    if not view.snr_groups:
-        return Judgement(NOT_RUN, ["no 1/SNR cell in the plan"])
-    details, missing, ok = [], [], True
-    for group in view.snr_groups:
-        where = group.get("_where", "")
-        vals, miss = _need({w: o for w, o in group.items() if w != "_where"})
-        missing += [f"{where} {m}" for m in miss]
-        if miss:
-            continue
-        worst = max(vals, key=vals.get)
-        is_worst = vals["snr"] == vals[worst]
-        ok &= is_worst
-        details.append(f"{where}: " + "; ".join(f"{_w(w)} {_f(v)}" for w, v in vals.items())
-                       + (" ✓" if is_worst else " ✗"))
-    if missing:
-        return Judgement(NOT_RUN, missing + details)
-    return Judgement(SUPPORTED if ok else CONTRADICTED, details)
-
-
-def judge_mse_above_initial(view: View) -> Judgement:
-    if view.mse is None:
-        return Judgement(NO_NUMBERS, ["Fig. 4 is a plot; the paper prints no MSE values"])
-    missing = [f"{_w(w)}: mse.json not run" for w in ("constant", "debias") if not view.mse.get(w)]
-    if missing:
-        return Judgement(NOT_RUN, missing)
-    details, ok = [], True
-    for w, want_above in (("constant", True), ("debias", False)):
-        data = view.mse[w]
-        pts = [(t, m, i) for t, m, i in zip(data["t"], data["mse"], data["initial"], strict=True)
-               if t > 950]
-        if not pts:
-            return Judgement(NOT_RUN, [f"{_w(w)}: no analysed t > 950"])
-        above = sum(m > i for _, m, i in pts)
-        ratio = sum(m / i for _, m, i in pts if i > 0) / len(pts)
-        good = above > len(pts) / 2 if want_above else above == 0
-        ok &= good
-        details.append(f"{_w(w)}: MSE > Initial at {above}/{len(pts)} analysed t > 950 "
-                       f"(mean MSE/Initial {ratio:.2f}) {'✓' if good else '✗'}")
-    return Judgement(SUPPORTED if ok else CONTRADICTED, details)
+        return _judge(view, [], none_why="no Table 3 cell in the plan")
+    tests = [_diff("ADM (Constant, 500k) − Ours (500k)", view.t3.get("adm_baseline"),
+                   view.t3.get("ours_500k"))]
+    if "ours_1000k" in view.t3:
+        tests.append(_diff("Ours (500k) − Ours (1000k)", view.t3["ours_500k"]
+                           if "ours_500k" in view.t3 else None, view.t3["ours_1000k"]))
+    return _judge(view, tests)
 
 
 def judge_ours_fewer_iterations(view: View) -> Judgement:
     if view.fig7a is None:
-        return Judgement(NO_NUMBERS, ["stated in text: Ours at 400k matches Constant at 1000k; "
-                                      "the curve's values are not printed"])
+        return Judgement(NO_NUMBERS, notes=["stated in text: Ours at 400k matches Constant at "
+                                            "1000k; the curve's values are not printed"])
     const, ours = view.fig7a.get("constant", {}), view.fig7a.get("debias", {})
     if not const or not ours:
-        return Judgement(NOT_RUN, ["Fig. 7a needs Constant and Ours at several iterations"])
-    vals, miss = _need({f"{_w(w)}@{i}": o for w, series in (("constant", const), ("debias", ours))
-                        for i, o in series.items()})
-    if miss:
-        return Judgement(NOT_RUN, miss)
+        return _judge(view, [], none_why="Fig. 7a needs Constant and Ours")
     last = max(const)
-    target = vals[f"Constant@{last}"]
-    reached = sorted(i for i in ours if i < last and vals[f"Ours@{i}"] <= target)
-    details = [f"Constant final FID {_f(target)} at {last} it",
-               "Ours: " + ", ".join(f"{i} it {_f(vals[f'Ours@{i}'])}" for i in sorted(ours))]
-    if reached:
-        details.append(f"Ours reaches it at {reached[0]} it ✓")
-    else:
-        details.append("Ours does not reach it before Constant's last iteration ✗")
-    return Judgement(SUPPORTED if reached else CONTRADICTED, details)
+    early = [i for i in ours if i * ITERATION_RATIO <= last]
+    if not early:
+        return _judge(view, [], none_why=f"needs an Ours checkpoint at <= {last} / "
+                                         f"{ITERATION_RATIO:g} = {last / ITERATION_RATIO:g} "
+                                         "iterations")
+    i = max(early)
+    label = f"Constant({last} it) − Ours({i} it) + margin"
+    test = _diff(label, const[last], ours[i])
+    if test.estimate is not None and const[last].ok:
+        margin = EQUIVALENCE_MARGIN * abs(const[last].value)
+        shifted = dataclasses.replace(test.estimate, value=test.estimate.value + margin)
+        test = direction(label, shifted)
+    return _judge(view, [test], [f"ratio {last}/{i} = {last / i:.2f} (paper: "
+                                 f"{ITERATION_RATIO:g}); margin {EQUIVALENCE_MARGIN:.0%} of "
+                                 "Constant's final value"])
+
+
+def judge_ddim_ours_best(view: View) -> Judgement:
+    if view.groups is None:
+        return Judgement(NO_NUMBERS, notes=["Fig. 8 shows DDIM samples; the paper prints no "
+                                            "numbers"])
+    tests = [_diff(f"{g.where}: {_w(w)} − Ours", g.cells[w], g.cells["debias"])
+             for g in view.groups if g.sampler == "ddim" and "debias" in g.cells
+             for w in OTHERS if w in g.cells]
+    return _judge(view, tests, none_why="no DDIM cells of Ours and another weighting in the plan")
+
+
+def judge_color_shift_ours_less(view: View) -> Judgement:
+    if view.color_groups is None:
+        return Judgement(NO_NUMBERS, notes=["the paper shows colour shift in pictures only "
+                                            "(Fig. 1, 6, 12)"])
+    tests = [_diff(f"{g.where}: shift(Constant) − shift(Ours)", g.cells["constant"],
+                   g.cells["debias"])
+             for g in view.color_groups if {"constant", "debias"} <= set(g.cells)]
+    return _judge(view, tests, none_why="no cells of Constant and Ours side by side")
+
+
+def judge_color_shift_few_steps(view: View) -> Judgement:
+    if view.color_groups is None:
+        return Judgement(NO_NUMBERS, notes=["the paper shows colour shift in pictures only "
+                                            "(Fig. 1)"])
+    runs: dict[tuple, dict[int, Group]] = {}
+    for g in view.color_groups:
+        if {"constant", "debias"} <= set(g.cells):
+            runs.setdefault((g.dataset, g.sampler, g.iteration), {})[g.steps] = g
+    tests = []
+    for (ds, sampler, it), by_steps in runs.items():
+        few, most = min(by_steps), max(by_steps)
+        if few > FEW_STEPS or few == most:
+            continue
+        f, m = by_steps[few].cells, by_steps[most].cells
+        where = f"{ds} {sampler} @{it}"
+        tests += [_diff(f"{where} T={few}: shift(Constant) − shift(Ours)", f["constant"],
+                        f["debias"]),
+                  _diff(f"{where}: shift(Constant, T={few}) − shift(Constant, T={most})",
+                        f["constant"], m["constant"])]
+    return _judge(view, tests, none_why=f"needs Constant and Ours at a step count <= {FEW_STEPS} "
+                                        "and at a larger one")
+
+
+def judge_snr_diverges_or_worst(view: View) -> Judgement:
+    if view.groups is None:
+        return Judgement(NO_NUMBERS, notes=["the paper shows 1/SNR samples (Fig. 11) and MSE "
+                                            "(Fig. 10) but prints no FID"])
+    diverged = [s for s in view.snr_training if s.startswith("diverged")]
+    if diverged:
+        return Judgement(SUPPORTED, notes=[f"1/SNR training: {s}" for s in diverged],
+                         confidence=view.confidence)
+    tests = [_diff(f"{g.where}: 1/SNR − {_w(w)}", g.cells["snr"], o)
+             for g in view.groups if "snr" in g.cells for w, o in g.cells.items() if w != "snr"]
+    return _judge(view, tests, none_why="no 1/SNR cell beside another weighting in the plan")
+
+
+def _over_timesteps(values: list[float], what: str) -> Estimate:
+    """Mean of per-timestep values, t interval from their spread (conservative: it includes
+    the systematic variation over t)."""
+    if len(values) < 2:
+        return est.no_interval(float(np.mean(values)) if values else math.nan,
+                               why=f"{len(values)} analysed timestep(s) {what}: no interval")
+    e = est.paired(values)
+    return dataclasses.replace(e, n=1, note=f"t over {len(values)} analysed timesteps {what} "
+                                            "(one training seed)")
+
+
+def _log_ratio(a: dict, b: dict, keep: Callable[[int], bool], b_key: str = "mse") -> list[float]:
+    other = dict(zip(b["t"], b[b_key], strict=True))
+    return [math.log(m / other[t]) for t, m in zip(a["t"], a["mse"], strict=True)
+            if keep(t) and t in other and m > 0 and other[t] > 0]
+
+
+def judge_mse_above_initial(view: View) -> Judgement:
+    if view.mse is None:
+        return Judgement(NO_NUMBERS, notes=["Fig. 4 is a plot; the paper prints no MSE values"])
+    missing = [f"{_w(w)}: mse.json not run" for w in ("constant", "debias") if not view.mse.get(w)]
+    if missing:
+        return _judge(view, [], none_why="; ".join(missing))
+    tests = []
+    for w, sign in (("constant", 1.0), ("debias", -1.0)):
+        data = view.mse[w]
+        logs = _log_ratio(data, data, lambda t: t > LATE_T, "initial")
+        e = _over_timesteps([sign * v for v in logs], f"t > {LATE_T}")
+        side = "log(MSE/Initial)" if sign > 0 else "log(Initial/MSE)"
+        tests.append(direction(f"{_w(w)}: mean {side}", e) if logs else
+                     direction(f"{_w(w)}", None, why=f"no analysed t > {LATE_T}"))
+    return _judge(view, tests)
+
+
+def judge_snr_mse_modes(view: View) -> Judgement:
+    if view.mse_all is None:
+        return Judgement(NO_NUMBERS, notes=["Fig. 10 is a plot; the paper prints no MSE values"])
+    data = view.mse_all
+    if not data.get("snr") or not data.get("debias"):
+        return _judge(view, [], none_why="needs Fig. 10 analyses of 1/SNR and Ours")
+    large = _log_ratio(data["snr"], data["debias"], lambda t: t >= LARGE_T)
+    tests = [equivalence(f"t >= {LARGE_T}: mean log(MSE(1/SNR) / MSE(Ours))",
+                         _over_timesteps(large, f"t >= {LARGE_T}"),
+                         math.log(1 + EQUIVALENCE_MARGIN))]
+    for w in (w for w in ("constant", "p2", "min_snr", "debias") if data.get(w)):
+        small = _log_ratio(data["snr"], data[w], lambda t: t < SMALL_T)
+        tests.append(direction(f"t < {SMALL_T}: mean log(MSE(1/SNR) / MSE({_w(w)}))",
+                               _over_timesteps(small, f"t < {SMALL_T}")))
+    return _judge(view, tests)
+
+
+def judge_calibration(view: View) -> Judgement:
+    """The A/A control: 'main beats control', which is false by construction."""
+    tests = [_diff(f"{where}: control − main", control, main)
+             for where, main, control in view.calibration or []]
+    return _judge(view, tests, none_why="no A/A control in the plan (experiments.calibration)")
 
 
 JUDGES: dict[str, Callable[[View], Judgement]] = {
@@ -323,67 +366,20 @@ JUDGES: dict[str, Callable[[View], Judgement]] = {
     "ours_best_per_row": judge_ours_best_per_row,
     "gain_grows_fewer_steps": judge_gain_grows_fewer_steps,
     "gain_larger_small_datasets": judge_gain_larger_small_datasets,
-    "ours_best_table2_fid": lambda view: _judge_ours_best_table2(view, "fid"),
-    "ours_best_table2_is": lambda view: _judge_ours_best_table2(view, "is"),
+    "sampling_efficiency": judge_sampling_efficiency,
+    "ours_best_table2_fid": judge_ours_best_table2_fid,
+    "ours_best_table2_is": judge_ours_best_table2_is,
     "eps_ours_best": judge_eps_ours_best,
+    "eps_similar_targets": judge_eps_similar_targets,
     "ours_beats_adm": judge_ours_beats_adm,
+    "ours_fewer_iterations": judge_ours_fewer_iterations,
+    "ddim_ours_best": judge_ddim_ours_best,
+    "color_shift_ours_less": judge_color_shift_ours_less,
+    "color_shift_few_steps": judge_color_shift_few_steps,
     "snr_diverges_or_worst": judge_snr_diverges_or_worst,
     "mse_above_initial": judge_mse_above_initial,
-    "ours_fewer_iterations": judge_ours_fewer_iterations,
+    "snr_mse_modes": judge_snr_mse_modes,
 }
-
-
-def paper_view() -> View:
-    """The paper's own published numbers as a View (figures without numbers stay None)."""
-    view = View(sizes=dict(paper.DATASET_SIZES))
-    for ds, steps in paper.table1_keys():
-        view.t1[(ds, steps)] = {w: paper_obs(paper.table1_value(ds, steps, w))
-                                for w in paper.TABLE1_COLUMNS if w != "p2_star"}
-    for ds, steps in paper.table2_keys():
-        view.t2[(ds, steps)] = {(m, w): paper_obs(paper.table2_value(ds, steps, m, w))
-                                for m in ("fid", "is") for w in paper.TABLE2_COLUMNS}
-    for key, *_rest, value in paper.table3_rows():
-        view.t3[key] = paper_obs(value)
-    view.t4 = {f"{t}-{w}": paper_obs(paper.table4_value(t, w)) for t, w in paper.TABLE4_COLUMNS}
-    return view
-
-
-def reproduced_view(ev: Evidence, tables: dict[str, Table]) -> View:
-    """The reproduced evidence as a View; only slots the plan asked for appear."""
-    view = View(snr_groups=[], mse={}, fig7a={})
-    for row in tables["table1"].rows:
-        planned = {w: c.obs for w, c in row.cells.items() if c.planned}
-        if planned:
-            view.t1[row.key] = planned
-            sizes = [ev.dataset_size(d.strip()) for d in row.reproduced_by.split(",")]
-            view.sizes[row.key[0]] = next((s for s in sizes if s), None)
-    for row in tables["table2"].rows:
-        ds, steps, metric = row.key
-        for w, c in row.cells.items():
-            if c.planned:
-                view.t2.setdefault((ds, steps), {})[(metric, w)] = c.obs
-    for row in tables["table3"].rows:
-        if row.cells["fid"].planned:
-            view.t3[row.key[0]] = row.cells["fid"].obs
-    for row in tables["table4"].rows:
-        if not view.t4:
-            view.t4 = {col: c.obs for col, c in row.cells.items() if c.planned}
-    # 1/SNR: every (dataset, iteration, sampler, steps) group that has a 1/SNR cell.
-    groups: dict[tuple, dict[str, Obs]] = {}
-    for cells in ev.groups.values():
-        c = cells[0]
-        where = f"{c.get('dataset')} {c.get('sampler')}{c.get('steps')} @{c.get('iteration')}"
-        groups.setdefault((c.get("dataset"), c.get("target"), c.get("iteration"),
-                           c.get("sampler"), c.get("steps")), {"_where": where})[
-            c.get("weighting")] = ev.obs(c)
-    view.snr_groups = [g for g in groups.values() if "snr" in g and len(g) > 2]
-    view.snr_training = [s for (_d, _t, w), s in ev.training_status.items() if w == "snr"]
-    for entry in ev.analysis():
-        if entry.get("target", "eps") == "eps" and "fig4" in entry.get("figure", ["fig4"]):
-            view.mse.setdefault(entry.get("weighting"), entry.get("mse_data"))
-    for cell in ev.cells("fig7a"):
-        view.fig7a.setdefault(cell.get("weighting"), {})[cell.get("iteration")] = ev.obs(cell)
-    return view
 
 
 @dataclass
@@ -391,22 +387,26 @@ class ClaimResult:
     claim: paper.Claim
     reproduced: Judgement
     in_paper: Judgement
-    verdict: str  # "reproduced", "not reproduced", "not run"
     scale: str
+
+    @property
+    def verdict(self) -> str:
+        """supported, contradicted, inconclusive or not run."""
+        return self.reproduced.outcome
 
     @property
     def verdict_text(self) -> str:
         """The verdict with the scale it was reached at (a toy result never judges the paper)."""
         return f"{self.verdict} at {self.scale} scale"
 
+    @property
+    def paper_contradicts(self) -> bool:
+        """The paper's own numbers contradict the claim."""
+        return self.in_paper.outcome == CONTRADICTED
+
 
 def judge_claims(ev: Evidence, tables: dict[str, Table]) -> list[ClaimResult]:
     """Every claim judged on the reproduction and on the paper's own numbers."""
     repro, pub = reproduced_view(ev, tables), paper_view()
-    out = []
-    for claim in paper.CLAIMS:
-        judge = JUDGES[claim.test]
-        r = judge(repro)
-        verdict = {SUPPORTED: "reproduced", CONTRADICTED: "not reproduced"}.get(r.outcome, NOT_RUN)
-        out.append(ClaimResult(claim, r, judge(pub), verdict, ev.scale))
-    return out
+    return [ClaimResult(claim, JUDGES[claim.test](repro), JUDGES[claim.test](pub), ev.scale)
+            for claim in paper.CLAIMS]

@@ -1,5 +1,10 @@
 """Read plan.json and the files it names into observations the tables, figures and claims use.
 
+Plan entries equal in everything but their seeds are replicates of one table slot (grouped by
+`cell_key`, which includes the A/A control's `arm`); each replicate's number is read from its
+metrics JSON with what the file carries about its sampling noise (bootstrap replicates, else a
+spread such as `kid_std`), as a `harness.stats.Replicate` keyed by the plan's `replicate`.
+
 Relative paths in plan.json are resolved against the plan folder's parent (the workflow writes
 ``results/plan.json`` with paths starting ``results/``), then the plan's own folder; never the
 current directory, so a report of one results tree never picks up files of another. A file that
@@ -14,7 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from harness.stats import Replicate, cell_estimate
+
 NOT_RUN = "not run"
+METRICS = ("fid", "kid", "is", "color_shift")
+METRIC_LABELS = {"fid": "FID", "kid": "KID", "is": "IS", "color_shift": "colour shift"}
+DEFAULT_CONFIDENCE = 0.95
 
 
 @dataclass
@@ -27,15 +39,31 @@ class Obs:
     n: int = 0  # number of result files (seeds) behind the value
     files: list[str] = field(default_factory=list)
     records: list[dict] = field(default_factory=list)
+    replicates: dict[int, Replicate] = field(default_factory=dict)  # replicate index -> number
+    ci: tuple[float, float] | None = None  # interval of `value` (see `interval_note`)
+    interval_note: str = ""
 
     @property
     def ok(self) -> bool:
         return self.status == "ok" and self.value is not None
 
+    @property
+    def diverged(self) -> bool:
+        return self.status.startswith("diverged")
+
+    def cell(self) -> dict[int, Replicate]:
+        """Replicates for harness.stats: a diverged run counts as +inf (worst when lower is
+        better); a slot without a number has none."""
+        if self.diverged:
+            return {0: Replicate(math.inf, exact=True)}
+        return self.replicates if self.ok else {}
+
 
 def paper_obs(value: float | None) -> Obs:
     """An observation holding a published number (or none where the paper prints '-')."""
-    return Obs("ok", value, None, 1) if value is not None else Obs("not in paper")
+    if value is None:
+        return Obs("not in paper")
+    return Obs("ok", value, None, 1, replicates={0: Replicate(value, exact=True)})
 
 
 def resolve(path: str | None, plan_path: Path) -> Path | None:
@@ -78,35 +106,75 @@ def read_json(path: Path | None) -> dict | None:
         return None
 
 
-def _metric(record: dict, metric: str) -> float | None:
-    value = record.get("inception_score" if metric == "is" else metric)
-    if value is None or not isinstance(value, int | float) or not math.isfinite(value):
+def _number(value: Any) -> float | None:
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    return float(value) if math.isfinite(value) else None
 
 
-def aggregate(records: list[dict], files: list[str], metric: str, fallback: str) -> Obs:
-    """Mean ± sample std of ``metric`` over records (one per seed); diverged wins over numbers."""
+def point_value(record: dict, metric: str) -> float | None:
+    """The point value of ``metric`` in a metrics JSON (what a verdict is centred on)."""
+    if metric == "color_shift":
+        shift = record.get("color_shift")
+        return _number(shift.get("frechet_mean_rgb")) if isinstance(shift, dict) else None
+    return _number(record.get("inception_score" if metric == "is" else metric))
+
+
+def replicate(record: dict, metric: str) -> Replicate | None:
+    """One seed's number with its sampling noise: bootstrap replicates, else the spread the
+    file carries (an interval's half-width / 1.96, `kid_std`, `inception_score_std`)."""
+    point = point_value(record, metric)
+    if point is None:
+        return None
+    boot_block = record.get("bootstrap") if isinstance(record.get("bootstrap"), dict) else {}
+    reps = boot_block.get(metric) if metric != "is" else None
+    n_samples = boot_block.get("samples") or (record.get("protocol") or {}).get("num_generated")
+    boot = None
+    if isinstance(reps, list) and len(reps) >= 2 and n_samples:
+        values = [_number(v) for v in reps]
+        boot = np.asarray([v for v in values if v is not None], np.float64)
+    se = None
+    interval = (record.get("intervals") or {}).get(metric)
+    if isinstance(interval, list) and len(interval) == 2 and None not in interval:
+        se = (float(interval[1]) - float(interval[0])) / (2 * 1.959964)
+    else:
+        se = _number(record.get({"kid": "kid_std", "is": "inception_score_std"}.get(metric, "")))
+    return Replicate(point, boot, se, int(n_samples) if n_samples else None)
+
+
+def aggregate(records: list[dict], files: list[str], metric: str, fallback: str,
+              replicate_ids: list[int] | None = None,
+              confidence: float = DEFAULT_CONFIDENCE) -> Obs:
+    """Mean ± sample std of ``metric`` over records (one per seed) with its interval (t over
+    seeds, or one seed's bootstrap); a diverged record wins over numbers."""
     if not records:
         return Obs(fallback, files=files)
     for rec in records:
         status = str(rec.get("status", "ok"))
         if status != "ok":
             return Obs(status, n=len(records), files=files, records=records)
-    values = [v for v in (_metric(r, metric) for r in records) if v is not None]
+    ids = replicate_ids or list(range(len(records)))
+    reps = {r: rep for r, rep in zip(ids, (replicate(rec, metric) for rec in records),
+                                     strict=True) if rep is not None}
+    values = [rep.point for rep in reps.values()]
     if not values:
         return Obs("no metric", n=len(records), files=files, records=records)
     mean = sum(values) / len(values)
     std = None
     if len(values) > 1:
         std = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
-    return Obs("ok", mean, std, len(values), files, records)
+    estimate = cell_estimate(reps)
+    ci = estimate.interval(confidence) if estimate is not None else None
+    note = estimate.note if estimate is not None else ""
+    return Obs("ok", mean, std, len(values), files, records, reps, ci, note)
 
 
 def cell_key(cell: dict) -> tuple:
-    """Identity of a plan cell apart from its seed: several entries with one key are seeds."""
+    """Identity of a plan cell apart from its seeds: several entries with one key are
+    replicates. The A/A control's second arm is its own slot."""
     return tuple(cell.get(k) for k in ("paper_dataset", "dataset", "target", "weighting",
-                                       "iteration", "sampler", "steps", "paper_iteration"))
+                                       "iteration", "sampler", "steps", "paper_iteration")) + (
+        cell.get("arm", "main"),)
 
 
 class Evidence:
@@ -116,14 +184,17 @@ class Evidence:
         self.plan_path = Path(plan_path)
         self.plan = load_plan(self.plan_path)
         self.scale: str = self.plan.get("scale", "toy")
+        self.statistics = statistics_settings(self.plan)
+        self.confidence: float = self.statistics["confidence"]
+        self.metric: str = self.statistics["metric"]
         self.training_status = self._training_status()
         self.groups: dict[tuple, list[dict]] = {}
         for cell in self.plan["cells"]:
             self.groups.setdefault(cell_key(cell), []).append(cell)
-        self._records: dict[tuple, tuple[list[dict], list[str]]] = {}
+        self._records: dict[tuple, tuple[list[dict], list[str], list[int]]] = {}
         for key, cells in self.groups.items():
-            records, files = [], []
-            for cell in cells:
+            records, files, ids = [], [], []
+            for position, cell in enumerate(cells):
                 paths = cell.get("metrics")
                 for path in paths if isinstance(paths, list) else [paths]:
                     found = resolve(path, self.plan_path)
@@ -133,7 +204,8 @@ class Evidence:
                     if record is not None:
                         records.append(record)
                         files.append(str(found))
-            self._records[key] = (records, files)
+                        ids.append(int(cell.get("replicate", position)))
+            self._records[key] = (records, files, ids)
 
     def _training_status(self) -> dict[tuple, str]:
         out = {}
@@ -144,7 +216,9 @@ class Evidence:
             text = status.get("message") or status.get("status", "")
             if status.get("status") == "diverged" and "diverged" not in text:
                 text = f"diverged at step {status.get('step')}"
-            out[(run.get("dataset"), run.get("target"), run.get("weighting"))] = text
+            key = (run.get("dataset"), run.get("target"), run.get("weighting"))
+            if not out.get(key, "").startswith("diverged"):  # any diverged seed marks the run
+                out[key] = text
         return out
 
     def cells(self, use: str) -> list[dict]:
@@ -154,18 +228,18 @@ class Evidence:
 
     def obs(self, cell: dict, metric: str = "fid") -> Obs:
         """The observation for a plan cell (all its seeds)."""
-        records, files = self._records[cell_key(cell)]
+        records, files, ids = self._records[cell_key(cell)]
         fallback = NOT_RUN
         trained = self.training_status.get((cell.get("dataset"), cell.get("target"),
                                             cell.get("weighting")), "")
-        if trained.startswith("diverged"):
+        if trained.startswith("diverged") and cell.get("arm", "main") == "main":
             fallback = trained
-        return aggregate(records, files, metric, fallback)
+        return aggregate(records, files, metric, fallback, ids, self.confidence)
 
     def records(self) -> list[dict]:
         """Every cell JSON that was found, once each (tables may share a cell's file)."""
         unique = {}
-        for records, files in self._records.values():
+        for records, files, _ in self._records.values():
             for record, path in zip(records, files, strict=True):
                 unique.setdefault(path, record)
         return list(unique.values())
@@ -184,3 +258,16 @@ class Evidence:
         """Image count of a reproduced dataset from plan.datasets."""
         info = self.plan.get("datasets", {}).get(dataset) or {}
         return info.get("count")
+
+
+def statistics_settings(plan: dict) -> dict:
+    """plan.json's `statistics` block with its defaults: the deciding metric (KID at toy scale,
+    FID at paper scale), the confidence (0.95) and the bootstrap resamples per cell."""
+    given = plan.get("statistics") or {}
+    metric = given.get("metric") or ("kid" if plan.get("scale", "toy") == "toy" else "fid")
+    if metric not in ("kid", "fid"):
+        raise ValueError(f"plan statistics.metric: unsupported {metric!r}; choose kid or fid")
+    confidence = float(given.get("confidence") or DEFAULT_CONFIDENCE)
+    if not 0.5 < confidence < 1:
+        raise ValueError(f"plan statistics.confidence must lie in (0.5, 1), got {confidence}")
+    return {"metric": metric, "confidence": confidence, "bootstrap": given.get("bootstrap")}

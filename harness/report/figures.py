@@ -180,7 +180,10 @@ def _plot_series(ax: plt.Axes, series: dict[str, list[tuple[float, Obs]]]) -> li
                 notes.append(f"{_label(w)} at {x}: {o.status}")
         if ok:
             xs = [x for x, _ in ok]
-            ax.errorbar(xs, [o.value for _, o in ok], yerr=[o.std or 0 for _, o in ok],
+            # Error bars: each value's interval (t over seeds, or one seed's bootstrap).
+            low = [o.value - o.ci[0] if o.ci else 0.0 for _, o in ok]
+            high = [o.ci[1] - o.value if o.ci else 0.0 for _, o in ok]
+            ax.errorbar(xs, [o.value for _, o in ok], yerr=[low, high],
                         label=_label(w), color=COLORS.get(w), marker="o", capsize=3)
     return notes
 
@@ -188,7 +191,8 @@ def _plot_series(ax: plt.Axes, series: dict[str, list[tuple[float, Obs]]]) -> li
 def fig7a_iterations(ev: Evidence, assets: Path) -> Figure:
     """Fig. 7a: FID vs training iterations."""
     fig_ = Figure("fig7a", "Fig. 7a: FID vs training iterations",
-                  "Paper (FFHQ): Ours at 400k iterations matches Constant at 1000k.")
+                  "Paper (FFHQ): Ours at 400k iterations matches Constant at 1000k. Error bars: "
+                  "95% intervals (t over seeds, or one seed's bootstrap).")
     series = _series(ev, "fig7a", "iteration")
     if not any(o.ok for pts in series.values() for _, o in pts):
         fig_.note = ("not run: no Fig. 7a result files yet" if series
@@ -211,8 +215,8 @@ def fig7a_iterations(ev: Evidence, assets: Path) -> Figure:
 def fig7b_steps(ev: Evidence, assets: Path) -> Figure:
     """Fig. 7b: FID vs sampling steps, reproduced (left) and the paper's Table 1 FFHQ (right)."""
     fig_ = Figure("fig7b", "Fig. 7b: FID vs sampling steps",
-                  "Left: reproduced (latest checkpoint per weighting). Right: the paper's FFHQ "
-                  "numbers from Table 1.", wide=True)
+                  "Left: reproduced (latest checkpoint per weighting; error bars: 95% intervals). "
+                  "Right: the paper's FFHQ numbers from Table 1.", wide=True)
     series = _series(ev, "fig7b", "steps")
     with plt.rc_context(STYLE):
         fig, (ax, axp) = plt.subplots(1, 2, figsize=(10, 3.8))

@@ -33,8 +33,8 @@ def sample_grids(ev: Evidence, assets: Path, limit: int = 6) -> list[Figure]:
     """One figure per reproduced dataset: rows = weighting, columns = sampling steps."""
     by_iter: dict[tuple, dict[int, dict[tuple, Path | None]]] = {}
     for cells in ev.groups.values():
-        c = cells[0]
-        if not c.get("grid") or c.get("target", "eps") != "eps":
+        c = cells[0]  # replicate 0 of the slot: its grid stands for the slot
+        if not c.get("grid") or c.get("target", "eps") != "eps" or c.get("arm", "main") != "main":
             continue
         key = (c.get("dataset"), c.get("sampler"))
         by_iter.setdefault(key, {}).setdefault(c.get("iteration") or 0, {})[

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import math
 from pathlib import Path
 
 import jinja2
 
 from harness.report import provenance
+from harness.report.calibration import calibration_section
 from harness.report.claims import judge_claims
-from harness.report.evidence import Evidence
+from harness.report.evidence import METRIC_LABELS, Evidence
 from harness.report.figures import build_curve_figures
 from harness.report.images import sample_grids, x0_strips
 from harness.report.tables import Table, TableCell, build_tables, write_csv
 from harness.runtime import write_text_atomic
+from harness.stats import CONTRADICTED, VERDICTS
 
 
 def _num(v: float | None, digits: int = 3) -> str:
@@ -28,6 +31,7 @@ def _num(v: float | None, digits: int = 3) -> str:
 def cell_view(cell: TableCell) -> dict:
     """Display strings for one table cell."""
     o = cell.obs
+    interval = None
     if o.ok:
         main = _num(o.value)
         if o.std is not None:
@@ -35,10 +39,13 @@ def cell_view(cell: TableCell) -> dict:
         if o.n > 1:
             main += f" (n={o.n})"
         kind = "ok"
+        seeds = f"{o.n} seeds" if o.n > 1 else "1 seed"
+        interval = (f"[{_num(o.ci[0])}, {_num(o.ci[1])}] {seeds}" if o.ci
+                    else f"no interval, {seeds}")
     else:
         main, kind = o.status, ("diverged" if o.status.startswith("diverged") else "missing")
     diff = cell.difference
-    return {"main": main, "kind": kind, "best": cell.best_repro,
+    return {"main": main, "kind": kind, "best": cell.best_repro, "interval": interval,
             "paper": None if cell.paper is None else _num(cell.paper, 4 if cell.paper < 100
                                                             else 2).rstrip("0").rstrip("."),
             "paper_best": cell.best_paper,
@@ -68,6 +75,14 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
 
 
+def claims_record(claims, scale: str) -> list[dict]:
+    """assets/claims.json: every verdict with its deciding numbers (machine-readable)."""
+    return [{"id": c.claim.id, "verdict": c.verdict, "verdict_text": c.verdict_text,
+             "scale": scale, "details": c.reproduced.details,
+             "cells": c.reproduced.decision.counts if c.reproduced.decision else None,
+             "paper": c.in_paper.outcome, "paper_details": c.in_paper.details} for c in claims]
+
+
 def build_report(plan_path: str | Path, out_html: str | Path, svg: bool = True) -> Path:
     """Write ``out_html`` and its ``assets/`` folder from plan.json; returns the HTML path.
 
@@ -81,6 +96,9 @@ def build_report(plan_path: str | Path, out_html: str | Path, svg: bool = True) 
         write_csv(table, assets / f"{table.id}.csv")
     by_id = {t.id: t for t in tables}
     claims = judge_claims(ev, by_id)
+    calibration = calibration_section(ev, by_id)
+    write_text_atomic(assets / "claims.json",
+                      json.dumps(claims_record(claims, ev.scale), indent=1) + "\n")
     figures = build_curve_figures(ev, assets)
     grids = sample_grids(ev, assets)
     strips = x0_strips(ev, assets)
@@ -97,12 +115,18 @@ def build_report(plan_path: str | Path, out_html: str | Path, svg: bool = True) 
         "ok": sum(s == "ok" for s in statuses),
         "diverged": sum(s.startswith("diverged") for s in statuses),
         "not_run": sum(s == "not run" for s in statuses),
-        "verdicts": {v: sum(c.verdict == v for c in claims)
-                     for v in ("reproduced", "not reproduced", "not run")},
+        "verdicts": {v: sum(c.verdict == v for c in claims) for v in VERDICTS},
+        "paper_contradicts": [
+            (c.claim.statement, next((d for d in c.in_paper.details if d.endswith(CONTRADICTED)),
+                                     "")) for c in claims if c.paper_contradicts],
     }
+    statistics = {**ev.statistics, "metric_label": METRIC_LABELS[ev.metric],
+                  "seeds": sorted({o.n for cells in ev.groups.values()
+                                   for o in [ev.obs(cells[0], ev.metric)] if o.ok})}
     html = _environment().get_template("report.html").render(
         plan=ev.plan, scale=ev.scale, summary=summary, datasets=ev.plan.get("datasets", {}),
         tables=[table_view(t) for t in tables], claims=claims, figures=figures, grids=grids,
+        statistics=statistics, calibration=calibration, verdict_words=VERDICTS,
         strips=strips, prov=provenance.collect(ev),
         generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         assets=assets.name,

@@ -30,6 +30,7 @@ class TableCell:
     best_repro: bool = False
     best_paper: bool = False
     planned: bool = False  # the plan has a cell for this slot
+    source: dict | None = None  # the plan cell standing for this slot (claims re-read it)
 
     @property
     def difference(self) -> float | None:
@@ -107,11 +108,12 @@ def table1(ev: Evidence) -> Table:
         row = TableRow(key, f"{_label(dataset)}, T={steps}", {})
         row.reproduced_by = ", ".join(sorted({c[0].get("dataset") for c in cols.values()}))
         for col in columns:
-            obs = ev.obs(_pick(cols[col])) if col in cols else Obs()
+            source = _pick(cols[col]) if col in cols else None
+            obs = ev.obs(source) if source else Obs()
             if col == "p2_star":
                 obs = Obs("published only")
             row.cells[col] = TableCell(obs, paper.table1_value(dataset, steps, col),
-                                       planned=col in cols)
+                                       planned=col in cols, source=source)
         table.rows.append(row)
     _mark_best(table)
     return table
@@ -136,9 +138,10 @@ def table2(ev: Evidence) -> Table:
                            higher_is_better=metric == "is")
             row.reproduced_by = ", ".join(sorted({c[0].get("dataset") for c in cols.values()}))
             for col in columns:
-                obs = ev.obs(_pick(cols[col]), metric) if col in cols else Obs()
+                source = _pick(cols[col]) if col in cols else None
+                obs = ev.obs(source, metric) if source else Obs()
                 row.cells[col] = TableCell(obs, paper.table2_value(dataset, steps, metric, col),
-                                           planned=col in cols)
+                                           planned=col in cols, source=source)
             table.rows.append(row)
     _mark_best(table)
     return table
@@ -157,12 +160,14 @@ def table3(ev: Evidence) -> Table:
                   "(Constant) and Ours.", [("type", "Type"), ("fid", "FID")])
     for key, label, kind, value in paper.table3_rows():
         cells = by_row.get(key)
+        source = _pick(cells) if cells else None
         if key in paper.tables.TABLE3_REPRODUCIBLE:
-            obs = ev.obs(_pick(cells)) if cells else Obs()
+            obs = ev.obs(source) if source else Obs()
         else:
             obs = Obs("literature")
         row = TableRow((key,), label, {"type": TableCell(Obs(kind), None),
-                                       "fid": TableCell(obs, value, planned=bool(cells))})
+                                       "fid": TableCell(obs, value, planned=bool(cells),
+                                                        source=source)})
         if cells:
             c = _pick(cells)
             row.reproduced_by = f"{c.get('dataset')} @ {c.get('iteration')} it"
@@ -190,9 +195,10 @@ def table4(ev: Evidence) -> Table:
         row.reproduced_by = ", ".join(sorted({c[0].get("dataset") for c in cols.values()}))
         for col in columns:
             target, weighting = col.split("-", 1)
-            obs = ev.obs(_pick(cols[col])) if col in cols else Obs()
+            source = _pick(cols[col]) if col in cols else None
+            obs = ev.obs(source) if source else Obs()
             pub = paper.table4_value(target, weighting) if key == ("celebahq", 100) else None
-            row.cells[col] = TableCell(obs, pub, planned=col in cols)
+            row.cells[col] = TableCell(obs, pub, planned=col in cols, source=source)
         table.rows.append(row)
     _mark_best(table)
     return table
@@ -204,21 +210,25 @@ def build_tables(ev: Evidence) -> list[Table]:
 
 
 def write_csv(table: Table, path: Path) -> None:
-    """One line per (row, column): reproduced mean/std/n/status, paper value, difference, bests."""
+    """One line per (row, column): reproduced mean/std/n/interval/status, paper value,
+    difference, bests. The interval (ci_low, ci_high) is the t interval over seeds, or one
+    seed's bootstrap interval (`interval` says which)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as f:
         out = csv.writer(f)
         out.writerow(["table", "row", "column", "reproduced", "reproduced_std", "n_seeds",
-                      "status", "paper", "difference", "best_reproduced", "best_paper",
-                      "reproduced_by"])
+                      "ci_low", "ci_high", "interval", "status", "paper", "difference",
+                      "best_reproduced", "best_paper", "reproduced_by"])
         for row in table.rows:
             for col, label in table.columns:
                 cell = row.cells.get(col)
                 if cell is None or (col == "type"):
                     continue
                 o = cell.obs
+                low, high = o.ci if o.ok and o.ci else (None, None)
                 out.writerow([table.id, row.label, label, _fmt(o.value if o.ok else None),
-                              _fmt(o.std), o.n, o.status, _fmt(cell.paper),
+                              _fmt(o.std), o.n, _fmt(low), _fmt(high),
+                              o.interval_note if o.ok else "", o.status, _fmt(cell.paper),
                               _fmt(cell.difference), int(cell.best_repro), int(cell.best_paper),
                               row.reproduced_by])
 

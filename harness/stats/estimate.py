@@ -56,12 +56,20 @@ class Estimate:
         """One-sided p-value of 'the true value is at least threshold' (small: it is below)."""
         return Estimate(-self.value, self.se, self.df, self.n, self.method).p_above(-threshold)
 
-    def text(self, confidence: float, digits: int = 4) -> str:
-        """'+0.0123 [+0.0045, +0.0201]' (or the value alone without an interval)."""
-        def f(v: float) -> str:
-            return ("+∞" if v > 0 else "−∞") if math.isinf(v) else f"{v:+.{digits}g}"
-
+    def text(self, confidence: float) -> str:
+        """'+0.0123 [+0.0045, +0.0201]': decimals enough for two significant digits of the
+        interval's half-width (four significant digits without an interval)."""
         ci = self.interval(confidence)
+        half = (ci[1] - ci[0]) / 2 if ci else 0.0
+        decimals = None
+        if half > 0 and math.isfinite(half):
+            decimals = min(12, max(0, 1 - math.floor(math.log10(half))))
+
+        def f(v: float) -> str:
+            if math.isinf(v):
+                return "+∞" if v > 0 else "−∞"
+            return f"{v:+.{decimals}f}" if decimals is not None else f"{v:+.4g}"
+
         if ci is None:
             return f"{f(self.value)} (no interval)"
         if ci[0] == ci[1]:
