@@ -11,7 +11,7 @@ import subprocess
 from html.parser import HTMLParser
 
 import pytest
-from test_report_helpers import make_results
+from test_report_helpers import make_results, metrics_path
 
 from harness.report import build_report
 
@@ -49,7 +49,7 @@ def _chromium(tmp_path, *args):
 
 def test_report_in_headless_chromium(tmp_path):
     plan = make_results(tmp_path / "run", seeds=2)
-    (tmp_path / "run/results/metrics/shapes_large/eps-constant/2000/ddpm20.json").unlink()
+    (tmp_path / "run" / metrics_path("shapes_large", "constant", 10, seed=1)).unlink()
     html = build_report(plan, tmp_path / "run/reports/report.html")
     url = html.resolve().as_uri()
 
@@ -68,7 +68,8 @@ def test_report_in_headless_chromium(tmp_path):
     parser.feed(dom.stdout)
     for anchor in ("summary", "claims", "tables", "table1", "table2", "table3", "table4",
                    "figures", "fig2", "fig4", "fig5", "fig7a", "fig7b", "fig10", "samples",
-                   "provenance", "claim-ours_beats_constant", "claim-mse_above_initial"):
+                   "provenance", "claim-ours_beats_constant", "claim-mse_above_initial",
+                   "statistics", "calibration", "claim-color_shift_few_steps"):
         assert anchor in parser.ids, anchor
     assert len(parser.imgs) >= 8
     for src in parser.imgs:  # every image the page shows exists next to it (offline, relative)
