@@ -328,7 +328,15 @@ def plan_json(config: dict, plan: Plan, code_commit: str) -> dict:
             for (d, t, w) in sorted(plan.runs)
         ],
         "bench_dir": "results/bench",
+        "statistics": statistics_settings(config),
     }
+
+
+def statistics_settings(config: dict) -> dict:
+    """plan.json's `statistics`: the deciding metric resolved from the scale (kid at toy)."""
+    stats = config["statistics"]
+    metric = stats["metric"] or ("kid" if config["scale"] == "toy" else "fid")
+    return {"metric": metric, "confidence": stats["confidence"], "bootstrap": stats["bootstrap"]}
 
 
 def cli_args(options: dict) -> list[str]:

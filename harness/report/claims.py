@@ -217,8 +217,8 @@ def judge_ours_beats_adm(view: View) -> Judgement:
     tests = [_diff("ADM (Constant, 500k) − Ours (500k)", view.t3.get("adm_baseline"),
                    view.t3.get("ours_500k"))]
     if "ours_1000k" in view.t3:
-        tests.append(_diff("Ours (500k) − Ours (1000k)", view.t3["ours_500k"]
-                           if "ours_500k" in view.t3 else None, view.t3["ours_1000k"]))
+        tests.append(_diff("Ours (500k) − Ours (1000k)", view.t3.get("ours_500k"),
+                           view.t3["ours_1000k"]))
     return _judge(view, tests)
 
 

@@ -103,9 +103,9 @@ def _groups(ev: Evidence, metric: str) -> list[Group]:
 def _mse(ev: Evidence, figure: str) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for entry in ev.analysis():
-        if entry.get("target", "eps") == "eps" and figure in entry.get("figure", [figure]):
-            if entry.get("mse_data"):
-                out.setdefault(entry.get("weighting"), entry["mse_data"])
+        wanted = entry.get("target", "eps") == "eps" and figure in entry.get("figure", [figure])
+        if wanted and entry.get("mse_data"):
+            out.setdefault(entry.get("weighting"), entry["mse_data"])
     return out
 
 

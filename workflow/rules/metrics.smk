@@ -11,6 +11,7 @@ rule metrics:
         kid=config["metrics"]["kid_subset_size"],
         seed=config["metrics"]["seed"],
         fid_impl=config["metrics"]["fid_impl"],
+        bootstrap=config["statistics"]["bootstrap"],
         config_hash=lambda wc: wp.cell_hash(config, wc.dataset),
         extra=" ".join(
             x
@@ -31,4 +32,5 @@ rule metrics:
         " --weighting {wildcards.weighting} --iteration {wildcards.iteration}"
         " --sampler {wildcards.sampler} --steps {wildcards.steps} --kid-subset-size {params.kid}"
         " --config-hash {params.config_hash} --seed {params.seed} --fid-impl {params.fid_impl}"
+        " --bootstrap {params.bootstrap}"
         " {params.extra} > {log} 2>&1"
