@@ -160,7 +160,7 @@ def cell_metrics(
 
 def point_value(record: dict, metric: str) -> float | None:
     """The point value of ``metric`` (fid, kid, color_shift, is) in a metrics record."""
-    if metric == "color_shift":
+    if metric == "color_shift":  # the decision metric of colour shift (see distances.py)
         shift = record.get("color_shift")
         return shift.get("frechet_mean_rgb") if isinstance(shift, dict) else None
     return record.get("inception_score" if metric == "is" else metric)

@@ -13,6 +13,9 @@ its mean RGB (0..255); `frechet_mean_rgb` is the Fréchet distance between the G
 to these 3-vectors for the samples and for the reference set (squared pixel units; 0 for
 identical sets), and `mean_signed_shift_rgb` is samples minus reference of the mean colour
 per channel (pixel units, positive = samples too bright in that channel).
+`frechet_mean_rgb` is the colour-shift metric the report's claims decide on: a cast over the
+whole set moves the mean term (a shift delta of every image gives |delta|^2), colours that
+vary more or less than the data's move the covariance term.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from harness.metrics.cell import point_value as metrics_point_value
 from harness.stats import Replicate, cell_estimate
 
 NOT_RUN = "not run"
@@ -113,11 +114,8 @@ def _number(value: Any) -> float | None:
 
 
 def point_value(record: dict, metric: str) -> float | None:
-    """The point value of ``metric`` in a metrics JSON (what a verdict is centred on)."""
-    if metric == "color_shift":
-        shift = record.get("color_shift")
-        return _number(shift.get("frechet_mean_rgb")) if isinstance(shift, dict) else None
-    return _number(record.get("inception_score" if metric == "is" else metric))
+    """The finite point value of ``metric`` in a metrics JSON (what a verdict is centred on)."""
+    return _number(metrics_point_value(record, metric))
 
 
 def replicate(record: dict, metric: str) -> Replicate | None:

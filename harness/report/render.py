@@ -117,8 +117,9 @@ def build_report(plan_path: str | Path, out_html: str | Path, svg: bool = True) 
         "not_run": sum(s == "not run" for s in statuses),
         "verdicts": {v: sum(c.verdict == v for c in claims) for v in VERDICTS},
         "paper_contradicts": [
-            (c.claim.statement, next((d for d in c.in_paper.details if d.endswith(CONTRADICTED)),
-                                     "")) for c in claims if c.paper_contradicts],
+            (c.claim.statement, next((d for d in c.in_paper.details
+                                      if d.endswith(f"→ {CONTRADICTED}")), ""))
+            for c in claims if c.paper_contradicts],
     }
     statistics = {**ev.statistics, "metric_label": METRIC_LABELS[ev.metric],
                   "seeds": sorted({o.n for cells in ev.groups.values()

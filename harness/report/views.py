@@ -4,7 +4,6 @@ values; what the paper shows only in pictures stays None, so its judge says 'no 
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 
 from harness import paper
@@ -160,13 +159,3 @@ def reproduced_view(ev: Evidence, tables: dict[str, Table]) -> View:
                 cell, metric)
     view.calibration = _calibration(ev, metric)
     return view
-
-
-def replicate_counts(view: View) -> Counter:
-    """How many slots of the view rest on how many training seeds (for the summary)."""
-    counts: Counter = Counter()
-    for cols in view.t1.values():
-        for obs in cols.values():
-            if obs.ok:
-                counts[obs.n] += 1
-    return counts

@@ -61,6 +61,8 @@ class Estimate:
         interval's half-width (four significant digits without an interval)."""
         ci = self.interval(confidence)
         half = (ci[1] - ci[0]) / 2 if ci else 0.0
+        if ci and half <= 1e-9 * max(1.0, abs(self.value)):  # spread at round-off level
+            ci, half = (self.value, self.value), 0.0
         decimals = None
         if half > 0 and math.isfinite(half):
             decimals = min(12, max(0, 1 - math.floor(math.log10(half))))
