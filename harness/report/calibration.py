@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.report.claims import Judgement, judge_calibration
+from harness.report.claims import judge_calibration
 from harness.report.evidence import Evidence
+from harness.report.judgement import Judgement
 from harness.report.tables import Table
 from harness.report.views import reproduced_view
 from harness.stats import NOT_RUN

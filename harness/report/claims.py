@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -28,7 +28,8 @@ from harness.paper.claims import (
     SMALL_T,
     STEP_RATIO,
 )
-from harness.report.evidence import Evidence, Obs
+from harness.report.evidence import Evidence
+from harness.report.judgement import NO_NUMBERS, Judgement, diff, equivalent, judge
 from harness.report.tables import WEIGHTING_LABELS, Table
 from harness.report.views import Group, View, paper_view, reproduced_view
 from harness.stats import (
@@ -36,68 +37,23 @@ from harness.stats import (
     NOT_RUN,
     SUPPORTED,
     CellTest,
-    ClaimDecision,
     Estimate,
-    combine,
-    decide,
     direction,
     equivalence,
 )
 from harness.stats import estimate as est
 
-NO_NUMBERS = "no numbers"
 OTHERS = ("constant", "p2", "min_snr")
-
-
-@dataclass
-class Judgement:
-    outcome: str
-    tests: list[CellTest] = field(default_factory=list)
-    decision: ClaimDecision | None = None
-    notes: list[str] = field(default_factory=list)
-    confidence: float = 0.95
-
-    @property
-    def details(self) -> list[str]:
-        """The deciding numbers, one line per cell, after the notes and the cell counts."""
-        lines = list(self.notes)
-        if self.decision is not None and len(self.tests) > 1:
-            lines.append(self.decision.summary())
-        for t in self.tests:
-            if t.estimate is None:
-                lines.append(f"{t.label}: not run ({t.why})")
-                continue
-            margin = f", margin ±{t.margin:.4g}" if t.margin else ""
-            lines.append(f"{t.label} = {t.estimate.text(self.confidence)}{margin} — "
-                         f"{t.estimate.note} → {t.outcome(self.confidence)}")
-        return lines
 
 
 def _w(name: str) -> str:
     return WEIGHTING_LABELS.get(name, name)
 
 
-def _judge(view: View, tests: list[CellTest], notes: list[str] | None = None,
-           none_why: str = "") -> Judgement:
-    if not tests:
-        return Judgement(NOT_RUN, notes=(notes or []) + [none_why], confidence=view.confidence)
-    decision = decide(tests, view.confidence)
-    return Judgement(decision.outcome, tests, decision, notes or [], view.confidence)
-
-
-def _diff(label: str, plus: Obs | None, minus: Obs | None, *more: tuple[float, Obs]) -> CellTest:
-    """The test that plus − minus (+ more terms) is positive."""
-    terms = [(1.0, plus or Obs("not in plan")), (-1.0, minus or Obs("not in plan")), *more]
-    missing = [o.status for _, o in terms if not o.cell()]
-    if missing:
-        return direction(label, None, why=", ".join(dict.fromkeys(missing)))
-    return direction(label, combine([(a, o.cell()) for a, o in terms]))
-
-
 def judge_ours_beats_constant(view: View) -> Judgement:
-    tests = [_diff(f"{ds} T={steps}: Constant − Ours", cols.get("constant"), cols.get("debias"))
+    tests = [diff(f"{ds} T={steps}: Constant − Ours", cols.get("constant"), cols.get("debias"))
              for (ds, steps), cols in view.t1.items() if {"constant", "debias"} & set(cols)]
-    return _judge(view, tests, none_why="no Table 1 cell for Constant or Ours in the plan")
+    return judge(view, tests, none_why="no Table 1 cell for Constant or Ours in the plan")
 
 
 def judge_ours_best_per_row(view: View) -> Judgement:
@@ -106,23 +62,23 @@ def judge_ours_best_per_row(view: View) -> Judgement:
         present = [w for w in OTHERS if w in cols and cols[w].status != "not in paper"]
         if "debias" not in cols or not present:
             continue
-        tests += [_diff(f"{ds} T={steps}: {_w(w)} − Ours", cols[w], cols["debias"])
+        tests += [diff(f"{ds} T={steps}: {_w(w)} − Ours", cols[w], cols["debias"])
                   for w in present]
         absent = [_w(w) for w in OTHERS if w not in present]
         if absent:
             notes.append(f"{ds} T={steps}: not in plan: {', '.join(absent)}")
-    return _judge(view, tests, notes, "no Table 1 row with Ours and another weighting")
+    return judge(view, tests, notes, "no Table 1 row with Ours and another weighting")
 
 
 def judge_gain_grows_fewer_steps(view: View) -> Judgement:
     c, o = view.steps_ffhq.get("constant", {}), view.steps_ffhq.get("debias", {})
     shared = sorted(set(c) & set(o))
     if len(shared) < 2:
-        return _judge(view, [], none_why="needs Constant and Ours on the FFHQ stand-in at two "
+        return judge(view, [], none_why="needs Constant and Ours on the FFHQ stand-in at two "
                                          "step counts")
     lo, hi = shared[0], shared[-1]
     label = f"FFHQ gain(T={lo}) − gain(T={hi}), gain = Constant − Ours"
-    return _judge(view, [_diff(label, c[lo], o[lo], (-1.0, c[hi]), (1.0, o[hi]))])
+    return judge(view, [diff(label, c[lo], o[lo], (-1.0, c[hi]), (1.0, o[hi]))])
 
 
 def judge_gain_larger_small_datasets(view: View) -> Judgement:
@@ -137,9 +93,9 @@ def judge_gain_larger_small_datasets(view: View) -> Judgement:
         a, b = view.t1[(small, steps)], view.t1[(large, steps)]
         label = f"T={steps}: gain({small}, {view.sizes[small]} img) − gain({large}, " \
                 f"{view.sizes[large]} img)"
-        tests.append(_diff(label, a["constant"], a["debias"], (-1.0, b["constant"]),
+        tests.append(diff(label, a["constant"], a["debias"], (-1.0, b["constant"]),
                            (1.0, b["debias"])))
-    return _judge(view, tests, none_why="needs Constant and Ours on two datasets of different "
+    return judge(view, tests, none_why="needs Constant and Ours on two datasets of different "
                                         "sizes at one step count")
 
 
@@ -151,9 +107,9 @@ def judge_sampling_efficiency(view: View) -> Judgement:
         if top % STEP_RATIO or top // STEP_RATIO not in steps:
             continue
         few = top // STEP_RATIO
-        tests.append(_diff(f"{ds}: Constant(T={top}) − Ours(T={few})",
+        tests.append(diff(f"{ds}: Constant(T={top}) − Ours(T={few})",
                            steps[top].get("constant"), steps[few].get("debias")))
-    return _judge(view, tests, none_why=f"needs Table 1 step counts T and T/{STEP_RATIO} "
+    return judge(view, tests, none_why=f"needs Table 1 step counts T and T/{STEP_RATIO} "
                                         "(e.g. 100 and 10)")
 
 
@@ -168,12 +124,12 @@ def _ours_best(view: View, rows: dict, kind: str, sign: float) -> list[CellTest]
         for w in (w for w in obs if w != "debias"):
             a, b = (obs[w], obs["debias"]) if sign > 0 else (obs["debias"], obs[w])
             name = "IS(Ours) − IS(" + _w(w) + ")" if kind == "is" else f"{_w(w)} − Ours"
-            tests.append(_diff(f"{ds}: {name}", a, b))
+            tests.append(diff(f"{ds}: {name}", a, b))
     return tests
 
 
 def judge_ours_best_table2_fid(view: View) -> Judgement:
-    return _judge(view, _ours_best(view, view.t2, "decide", 1.0),
+    return judge(view, _ours_best(view, view.t2, "decide", 1.0),
                   none_why="no Table 2 cell of Ours and another weighting in the plan")
 
 
@@ -182,44 +138,34 @@ def judge_ours_best_table2_is(view: View) -> Judgement:
                   for (kind, _w2), o in cols.items() if kind == "is" for r in o.records
                   if r.get("inception_score_note") and r.get("inception_score") is None})
     tests = _ours_best(view, view.t2, "is", -1.0)
-    judgement = _judge(view, tests, none_why="no Table 2 cell of Ours and another weighting")
+    judgement = judge(view, tests, none_why="no Table 2 cell of Ours and another weighting")
     if judgement.outcome == NOT_RUN:  # the metrics JSON says why IS is absent
         judgement.notes += [f"why: {n}" for n in why]
     return judgement
 
 
 def judge_eps_ours_best(view: View) -> Judgement:
-    tests = [_diff(f"{col} − eps-debias", o, view.t4["eps-debias"])
+    tests = [diff(f"{col} − eps-debias", o, view.t4["eps-debias"])
              for col, o in view.t4.items() if col != "eps-debias" and "eps-debias" in view.t4]
-    return _judge(view, tests, none_why="Table 4 needs eps-debias and another column")
-
-
-def _equivalent(label: str, a: Obs, b: Obs, margin_of: Obs) -> CellTest:
-    test = _diff(label, a, b)
-    if test.estimate is None:
-        return test
-    margin = EQUIVALENCE_MARGIN * abs(margin_of.value or 0.0)
-    if not margin > 0:
-        return direction(label, None, why="the reference value is 0: no relative margin")
-    return equivalence(label, test.estimate, margin)
+    return judge(view, tests, none_why="Table 4 needs eps-debias and another column")
 
 
 def judge_eps_similar_targets(view: View) -> Judgement:
     eps = view.t4.get("eps-constant")
-    tests = [_equivalent(f"eps − {col.split('-')[0]} (Constant)", eps, view.t4[col], eps)
+    tests = [equivalent(f"eps − {col.split('-')[0]} (Constant)", eps, view.t4[col], eps)
              for col in ("x0-constant", "v-constant") if col in view.t4 and eps is not None]
-    return _judge(view, tests, none_why="Table 4 needs eps, and x0 or v, with Constant")
+    return judge(view, tests, none_why="Table 4 needs eps, and x0 or v, with Constant")
 
 
 def judge_ours_beats_adm(view: View) -> Judgement:
     if not view.t3:
-        return _judge(view, [], none_why="no Table 3 cell in the plan")
-    tests = [_diff("ADM (Constant, 500k) − Ours (500k)", view.t3.get("adm_baseline"),
+        return judge(view, [], none_why="no Table 3 cell in the plan")
+    tests = [diff("ADM (Constant, 500k) − Ours (500k)", view.t3.get("adm_baseline"),
                    view.t3.get("ours_500k"))]
     if "ours_1000k" in view.t3:
-        tests.append(_diff("Ours (500k) − Ours (1000k)", view.t3.get("ours_500k"),
+        tests.append(diff("Ours (500k) − Ours (1000k)", view.t3.get("ours_500k"),
                            view.t3["ours_1000k"]))
-    return _judge(view, tests)
+    return judge(view, tests)
 
 
 def judge_ours_fewer_iterations(view: View) -> Judgement:
@@ -228,21 +174,21 @@ def judge_ours_fewer_iterations(view: View) -> Judgement:
                                             "1000k; the curve's values are not printed"])
     const, ours = view.fig7a.get("constant", {}), view.fig7a.get("debias", {})
     if not const or not ours:
-        return _judge(view, [], none_why="Fig. 7a needs Constant and Ours")
+        return judge(view, [], none_why="Fig. 7a needs Constant and Ours")
     last = max(const)
     early = [i for i in ours if i * ITERATION_RATIO <= last]
     if not early:
-        return _judge(view, [], none_why=f"needs an Ours checkpoint at <= {last} / "
+        return judge(view, [], none_why=f"needs an Ours checkpoint at <= {last} / "
                                          f"{ITERATION_RATIO:g} = {last / ITERATION_RATIO:g} "
                                          "iterations")
     i = max(early)
     label = f"Constant({last} it) − Ours({i} it) + margin"
-    test = _diff(label, const[last], ours[i])
+    test = diff(label, const[last], ours[i])
     if test.estimate is not None and const[last].ok:
         margin = EQUIVALENCE_MARGIN * abs(const[last].value)
         shifted = dataclasses.replace(test.estimate, value=test.estimate.value + margin)
         test = direction(label, shifted)
-    return _judge(view, [test], [f"ratio {last}/{i} = {last / i:.2f} (paper: "
+    return judge(view, [test], [f"ratio {last}/{i} = {last / i:.2f} (paper: "
                                  f"{ITERATION_RATIO:g}); margin {EQUIVALENCE_MARGIN:.0%} of "
                                  "Constant's final value"])
 
@@ -251,20 +197,20 @@ def judge_ddim_ours_best(view: View) -> Judgement:
     if view.groups is None:
         return Judgement(NO_NUMBERS, notes=["Fig. 8 shows DDIM samples; the paper prints no "
                                             "numbers"])
-    tests = [_diff(f"{g.where}: {_w(w)} − Ours", g.cells[w], g.cells["debias"])
+    tests = [diff(f"{g.where}: {_w(w)} − Ours", g.cells[w], g.cells["debias"])
              for g in view.groups if g.sampler == "ddim" and "debias" in g.cells
              for w in OTHERS if w in g.cells]
-    return _judge(view, tests, none_why="no DDIM cells of Ours and another weighting in the plan")
+    return judge(view, tests, none_why="no DDIM cells of Ours and another weighting in the plan")
 
 
 def judge_color_shift_ours_less(view: View) -> Judgement:
     if view.color_groups is None:
         return Judgement(NO_NUMBERS, notes=["the paper shows colour shift in pictures only "
                                             "(Fig. 1, 6, 12)"])
-    tests = [_diff(f"{g.where}: shift(Constant) − shift(Ours)", g.cells["constant"],
+    tests = [diff(f"{g.where}: shift(Constant) − shift(Ours)", g.cells["constant"],
                    g.cells["debias"])
              for g in view.color_groups if {"constant", "debias"} <= set(g.cells)]
-    return _judge(view, tests, none_why="no cells of Constant and Ours side by side")
+    return judge(view, tests, none_why="no cells of Constant and Ours side by side")
 
 
 def judge_color_shift_few_steps(view: View) -> Judgement:
@@ -282,11 +228,11 @@ def judge_color_shift_few_steps(view: View) -> Judgement:
             continue
         f, m = by_steps[few].cells, by_steps[most].cells
         where = f"{ds} {sampler} @{it}"
-        tests += [_diff(f"{where} T={few}: shift(Constant) − shift(Ours)", f["constant"],
+        tests += [diff(f"{where} T={few}: shift(Constant) − shift(Ours)", f["constant"],
                         f["debias"]),
-                  _diff(f"{where}: shift(Constant, T={few}) − shift(Constant, T={most})",
+                  diff(f"{where}: shift(Constant, T={few}) − shift(Constant, T={most})",
                         f["constant"], m["constant"])]
-    return _judge(view, tests, none_why=f"needs Constant and Ours at a step count <= {FEW_STEPS} "
+    return judge(view, tests, none_why=f"needs Constant and Ours at a step count <= {FEW_STEPS} "
                                         "and at a larger one")
 
 
@@ -298,9 +244,9 @@ def judge_snr_diverges_or_worst(view: View) -> Judgement:
     if diverged:
         return Judgement(SUPPORTED, notes=[f"1/SNR training: {s}" for s in diverged],
                          confidence=view.confidence)
-    tests = [_diff(f"{g.where}: 1/SNR − {_w(w)}", g.cells["snr"], o)
+    tests = [diff(f"{g.where}: 1/SNR − {_w(w)}", g.cells["snr"], o)
              for g in view.groups if "snr" in g.cells for w, o in g.cells.items() if w != "snr"]
-    return _judge(view, tests, none_why="no 1/SNR cell beside another weighting in the plan")
+    return judge(view, tests, none_why="no 1/SNR cell beside another weighting in the plan")
 
 
 def _over_timesteps(values: list[float], what: str) -> Estimate:
@@ -325,7 +271,7 @@ def judge_mse_above_initial(view: View) -> Judgement:
         return Judgement(NO_NUMBERS, notes=["Fig. 4 is a plot; the paper prints no MSE values"])
     missing = [f"{_w(w)}: mse.json not run" for w in ("constant", "debias") if not view.mse.get(w)]
     if missing:
-        return _judge(view, [], none_why="; ".join(missing))
+        return judge(view, [], none_why="; ".join(missing))
     tests = []
     for w, sign in (("constant", 1.0), ("debias", -1.0)):
         data = view.mse[w]
@@ -334,7 +280,7 @@ def judge_mse_above_initial(view: View) -> Judgement:
         side = "log(MSE/Initial)" if sign > 0 else "log(Initial/MSE)"
         tests.append(direction(f"{_w(w)}: mean {side}", e) if logs else
                      direction(f"{_w(w)}", None, why=f"no analysed t > {LATE_T}"))
-    return _judge(view, tests)
+    return judge(view, tests)
 
 
 def judge_snr_mse_modes(view: View) -> Judgement:
@@ -342,7 +288,7 @@ def judge_snr_mse_modes(view: View) -> Judgement:
         return Judgement(NO_NUMBERS, notes=["Fig. 10 is a plot; the paper prints no MSE values"])
     data = view.mse_all
     if not data.get("snr") or not data.get("debias"):
-        return _judge(view, [], none_why="needs Fig. 10 analyses of 1/SNR and Ours")
+        return judge(view, [], none_why="needs Fig. 10 analyses of 1/SNR and Ours")
     large = _log_ratio(data["snr"], data["debias"], lambda t: t >= LARGE_T)
     tests = [equivalence(f"t >= {LARGE_T}: mean log(MSE(1/SNR) / MSE(Ours))",
                          _over_timesteps(large, f"t >= {LARGE_T}"),
@@ -351,14 +297,14 @@ def judge_snr_mse_modes(view: View) -> Judgement:
         small = _log_ratio(data["snr"], data[w], lambda t: t < SMALL_T)
         tests.append(direction(f"t < {SMALL_T}: mean log(MSE(1/SNR) / MSE({_w(w)}))",
                                _over_timesteps(small, f"t < {SMALL_T}")))
-    return _judge(view, tests)
+    return judge(view, tests)
 
 
 def judge_calibration(view: View) -> Judgement:
     """The A/A control: 'main beats control', which is false by construction."""
-    tests = [_diff(f"{where}: control − main", control, main)
+    tests = [diff(f"{where}: control − main", control, main)
              for where, main, control in view.calibration or []]
-    return _judge(view, tests, none_why="no A/A control in the plan (experiments.calibration)")
+    return judge(view, tests, none_why="no A/A control in the plan (experiments.calibration)")
 
 
 JUDGES: dict[str, Callable[[View], Judgement]] = {
