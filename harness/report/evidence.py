@@ -168,11 +168,11 @@ def aggregate(records: list[dict], files: list[str], metric: str, fallback: str,
 
 
 def cell_key(cell: dict) -> tuple:
-    """Identity of a plan cell apart from its seeds: several entries with one key are
-    replicates. The A/A control's second arm is its own slot."""
+    """Identity of a plan cell apart from its seed: several entries with one key are seeds
+    (replicates); the A/A control's two arms are two keys."""
     return tuple(cell.get(k) for k in ("paper_dataset", "dataset", "target", "weighting",
-                                       "iteration", "sampler", "steps", "paper_iteration")) + (
-        cell.get("arm", "main"),)
+                                       "iteration", "sampler", "steps", "paper_iteration",
+                                       "arm"))
 
 
 class Evidence:
