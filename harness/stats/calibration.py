@@ -29,6 +29,10 @@ class Simulation:
     def false_decisions(self) -> float:
         return 1.0 - self.rates["inconclusive"]
 
+    def monte_carlo_error(self, rate: float = 0.05) -> float:
+        """Half-width of the 95% band of an observed rate around ``rate`` from this many trials."""
+        return 1.96 * float(np.sqrt(rate * (1 - rate) / self.trials))
+
 
 def _noise(rng: np.random.Generator, shape: tuple[int, ...], skew_shape: float) -> np.ndarray:
     return (rng.gamma(skew_shape, size=shape) - skew_shape) / np.sqrt(skew_shape)
