@@ -114,6 +114,11 @@ def bootstrap_color_shift(rgb: np.ndarray, ref_rgb_mu: np.ndarray, ref_rgb_sigma
     return bootstrap_fid(rgb, ref_rgb_mu, ref_rgb_sigma, indices, "cpu")
 
 
+def _json_values(values: np.ndarray) -> list[float | None]:
+    """Replicates for JSON: a resample without two distinct samples (KID) is null, not NaN."""
+    return [float(v) if np.isfinite(v) else None for v in values]
+
+
 def cell_bootstrap(features: np.ndarray, rgb: np.ndarray | None, ref, resamples: int, seed: int,
                    device: str | torch.device = "cpu") -> dict:
     """The `bootstrap` block of a metrics JSON: replicates of FID, KID and colour shift."""
@@ -122,13 +127,12 @@ def cell_bootstrap(features: np.ndarray, rgb: np.ndarray | None, ref, resamples:
     block = {
         "resamples": int(resamples), "seed": int(seed), "samples": int(n),
         "indices": "harness.stats.resample_indices(seed, samples, b), b = 0..resamples-1",
-        "fid": [float(v) for v in bootstrap_fid(features, ref.mu, ref.sigma, indices, device)],
+        "fid": _json_values(bootstrap_fid(features, ref.mu, ref.sigma, indices, device)),
         "kid": None, "color_shift": None,
     }
     if ref.features is not None:
-        block["kid"] = [float(v) for v in bootstrap_kid(features, ref.features, indices, device,
-                                                         seed)]
+        block["kid"] = _json_values(bootstrap_kid(features, ref.features, indices, device, seed))
     if rgb is not None and ref.rgb_mu is not None and ref.rgb_sigma is not None:
-        block["color_shift"] = [float(v) for v in bootstrap_color_shift(
-            rgb, ref.rgb_mu, ref.rgb_sigma, indices)]
+        block["color_shift"] = _json_values(bootstrap_color_shift(rgb, ref.rgb_mu, ref.rgb_sigma,
+                                                                  indices))
     return block

@@ -12,6 +12,8 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
+
 from harness.metrics.bootstrap import cell_bootstrap
 from harness.metrics.distances import (
     DEFAULT_KID_SUBSETS,
@@ -176,6 +178,7 @@ def intervals(record: dict) -> dict:
         point, reps = point_value(record, metric), boot.get(metric)
         ci = None
         if point is not None and reps:
-            ci = estimate.bootstrap(point, reps, boot["samples"]).interval(INTERVAL_CONFIDENCE)
+            finite = np.array([v for v in reps if v is not None], np.float64)
+            ci = estimate.bootstrap(point, finite, boot["samples"]).interval(INTERVAL_CONFIDENCE)
         out[metric] = None if ci is None else [float(ci[0]), float(ci[1])]
     return out
