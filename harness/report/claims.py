@@ -75,7 +75,7 @@ def judge_gain_grows_fewer_steps(view: View) -> Judgement:
     shared = sorted(set(c) & set(o))
     if len(shared) < 2:
         return judge(view, [], none_why="needs Constant and Ours on the FFHQ stand-in at two "
-                                         "step counts")
+                                        "step counts")
     lo, hi = shared[0], shared[-1]
     label = f"FFHQ gain(T={lo}) − gain(T={hi}), gain = Constant − Ours"
     return judge(view, [diff(label, c[lo], o[lo], (-1.0, c[hi]), (1.0, o[hi]))])
@@ -94,9 +94,9 @@ def judge_gain_larger_small_datasets(view: View) -> Judgement:
         label = f"T={steps}: gain({small}, {view.sizes[small]} img) − gain({large}, " \
                 f"{view.sizes[large]} img)"
         tests.append(diff(label, a["constant"], a["debias"], (-1.0, b["constant"]),
-                           (1.0, b["debias"])))
+                          (1.0, b["debias"])))
     return judge(view, tests, none_why="needs Constant and Ours on two datasets of different "
-                                        "sizes at one step count")
+                                       "sizes at one step count")
 
 
 def judge_sampling_efficiency(view: View) -> Judgement:
@@ -108,9 +108,9 @@ def judge_sampling_efficiency(view: View) -> Judgement:
             continue
         few = top // STEP_RATIO
         tests.append(diff(f"{ds}: Constant(T={top}) − Ours(T={few})",
-                           steps[top].get("constant"), steps[few].get("debias")))
+                          steps[top].get("constant"), steps[few].get("debias")))
     return judge(view, tests, none_why=f"needs Table 1 step counts T and T/{STEP_RATIO} "
-                                        "(e.g. 100 and 10)")
+                                       "(e.g. 100 and 10)")
 
 
 def _ours_best(view: View, rows: dict, kind: str, sign: float) -> list[CellTest]:
@@ -130,7 +130,7 @@ def _ours_best(view: View, rows: dict, kind: str, sign: float) -> list[CellTest]
 
 def judge_ours_best_table2_fid(view: View) -> Judgement:
     return judge(view, _ours_best(view, view.t2, "decide", 1.0),
-                  none_why="no Table 2 cell of Ours and another weighting in the plan")
+                 none_why="no Table 2 cell of Ours and another weighting in the plan")
 
 
 def judge_ours_best_table2_is(view: View) -> Judgement:
@@ -161,10 +161,10 @@ def judge_ours_beats_adm(view: View) -> Judgement:
     if not view.t3:
         return judge(view, [], none_why="no Table 3 cell in the plan")
     tests = [diff("ADM (Constant, 500k) − Ours (500k)", view.t3.get("adm_baseline"),
-                   view.t3.get("ours_500k"))]
+                  view.t3.get("ours_500k"))]
     if "ours_1000k" in view.t3:
         tests.append(diff("Ours (500k) − Ours (1000k)", view.t3.get("ours_500k"),
-                           view.t3["ours_1000k"]))
+                          view.t3["ours_1000k"]))
     return judge(view, tests)
 
 
@@ -179,7 +179,7 @@ def judge_ours_fewer_iterations(view: View) -> Judgement:
     early = [i for i in ours if i * ITERATION_RATIO <= last]
     if not early:
         return judge(view, [], none_why=f"needs an Ours checkpoint at <= {last} / "
-                                         f"{ITERATION_RATIO:g} = {last / ITERATION_RATIO:g} "
+                                        f"{ITERATION_RATIO:g} = {last / ITERATION_RATIO:g} "
                                          "iterations")
     i = max(early)
     label = f"Constant({last} it) − Ours({i} it) + margin"
@@ -208,7 +208,7 @@ def judge_color_shift_ours_less(view: View) -> Judgement:
         return Judgement(NO_NUMBERS, notes=["the paper shows colour shift in pictures only "
                                             "(Fig. 1, 6, 12)"])
     tests = [diff(f"{g.where}: shift(Constant) − shift(Ours)", g.cells["constant"],
-                   g.cells["debias"])
+                  g.cells["debias"])
              for g in view.color_groups if {"constant", "debias"} <= set(g.cells)]
     return judge(view, tests, none_why="no cells of Constant and Ours side by side")
 
@@ -229,11 +229,11 @@ def judge_color_shift_few_steps(view: View) -> Judgement:
         f, m = by_steps[few].cells, by_steps[most].cells
         where = f"{ds} {sampler} @{it}"
         tests += [diff(f"{where} T={few}: shift(Constant) − shift(Ours)", f["constant"],
-                        f["debias"]),
+                       f["debias"]),
                   diff(f"{where}: shift(Constant, T={few}) − shift(Constant, T={most})",
-                        f["constant"], m["constant"])]
+                       f["constant"], m["constant"])]
     return judge(view, tests, none_why=f"needs Constant and Ours at a step count <= {FEW_STEPS} "
-                                        "and at a larger one")
+                                       "and at a larger one")
 
 
 def judge_snr_diverges_or_worst(view: View) -> Judgement:
