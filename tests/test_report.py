@@ -232,3 +232,20 @@ def test_training_time_from_status_or_log_throughput(tmp_path):
     assert _training_seconds(run) == (15.0, "cuda")
     (run / "status.json").write_text('{"status": "completed", "step": 20, "wall_time_s": 7}')
     assert _training_seconds(run) == (7.0, "cuda")
+
+
+def test_mse_claims_name_missing_timesteps(tmp_path):
+    """An analysis too coarse for a claim's range of t is 'not run', naming the range; one
+    analysed t in the range gives a number without an interval: inconclusive."""
+    plan = make_results(tmp_path)
+    for path in (tmp_path / "results/analysis").rglob("mse.json"):
+        data = json.loads(path.read_text())
+        keep = [i for i, t in enumerate(data["t"]) if t in (250, 500, 750, 990)]
+        path.write_text(json.dumps({k: [data[k][i] for i in keep] if isinstance(data[k], list)
+                                    else data[k] for k in data}))
+    _, _, claims = _claims(plan)
+    assert claims["snr_mse_modes"].verdict == "not run"
+    assert "not run (no analysed t < 100)" in "\n".join(claims["snr_mse_modes"].reproduced.details)
+    assert claims["mse_above_initial"].verdict == "inconclusive"
+    assert "1 analysed timestep(s) t > 950: no interval" in "\n".join(
+        claims["mse_above_initial"].reproduced.details)

@@ -290,13 +290,15 @@ def judge_snr_mse_modes(view: View) -> Judgement:
     if not data.get("snr") or not data.get("debias"):
         return judge(view, [], none_why="needs Fig. 10 analyses of 1/SNR and Ours")
     large = _log_ratio(data["snr"], data["debias"], lambda t: t >= LARGE_T)
-    tests = [equivalence(f"t >= {LARGE_T}: mean log(MSE(1/SNR) / MSE(Ours))",
-                         _over_timesteps(large, f"t >= {LARGE_T}"),
-                         math.log(1 + EQUIVALENCE_MARGIN))]
+    label = f"t >= {LARGE_T}: mean log(MSE(1/SNR) / MSE(Ours))"
+    tests = [equivalence(label, _over_timesteps(large, f"t >= {LARGE_T}"),
+                         math.log(1 + EQUIVALENCE_MARGIN)) if large else
+             direction(label, None, why=f"no analysed t >= {LARGE_T}")]
     for w in (w for w in ("constant", "p2", "min_snr", "debias") if data.get(w)):
         small = _log_ratio(data["snr"], data[w], lambda t: t < SMALL_T)
-        tests.append(direction(f"t < {SMALL_T}: mean log(MSE(1/SNR) / MSE({_w(w)}))",
-                               _over_timesteps(small, f"t < {SMALL_T}")))
+        label = f"t < {SMALL_T}: mean log(MSE(1/SNR) / MSE({_w(w)}))"
+        tests.append(direction(label, _over_timesteps(small, f"t < {SMALL_T}")) if small else
+                     direction(label, None, why=f"no analysed t < {SMALL_T}"))
     return judge(view, tests)
 
 
