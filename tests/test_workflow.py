@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from harness import workflow_plan as wp
+from harness.workflow_cell import select_cells
 
 ROOT = Path(__file__).resolve().parent.parent
 PRESETS = ROOT / "workflow" / "config"
@@ -62,7 +63,8 @@ def test_presets_validate_and_plan(preset):
     config = wp.load_config([PRESETS / f"{preset}.yaml"])
     plan = wp.build_plan(config, check_paths=False)
     uses = {u for c in plan.cells for u in c["uses"]}
-    assert uses == set(wp.USES), f"{preset} misses {set(wp.USES) - uses}"
+    assert uses - {"calibration"} == set(wp.USES), f"{preset} misses {set(wp.USES) - uses}"
+    assert ("calibration" in uses) == (preset != "paper")  # the A/A control runs at toy scale
     assert {f for a in plan.analysis for f in a["figure"]} == {"fig3", "fig4", "fig10"}
     assert {c["paper_iteration"] for c in plan.cells if "table3" in c["uses"]} == {
         500000, 1000000}
@@ -230,19 +232,20 @@ def test_cell_rerun_touches_only_its_samples_metrics_and_report(stub):
     env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}"}
     dry = subprocess.run(cell + ["--dry-run"], cwd=work, env=env, capture_output=True, text=True)
     assert dry.returncode == 0, dry.stderr
-    assert job_counts(dry.stdout) == {"sample": 1, "metrics": 1, "report": 1, "total": 3}
+    # Every replicate of the cell (the smoke preset runs two training seeds).
+    assert job_counts(dry.stdout) == {"sample": 2, "metrics": 2, "report": 1, "total": 5}
 
     # Data newer than the checkpoints and a changed training parameter: still no retraining.
     os.utime(work / "results/data/tiny.json")
     before = mtimes(work)
     lr_changed = write_config(work.parent, "smoke", lambda c: c["training"].update(lr=0.5))
-    run = subprocess.run(cell + ["--configfile", str(lr_changed)], cwd=work, env=env,
-                         capture_output=True, text=True)
+    run = subprocess.run(cell + ["--seed", "1", "--configfile", str(lr_changed)], cwd=work,
+                         env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     calls = (work / "stub_calls.log").read_text().splitlines()
     assert [c.split()[0] for c in calls] == ["sample", "metrics", "report"], calls
     after = mtimes(work)
-    stem = "tiny/eps-debias/6/ddpm4"
+    stem = "tiny/eps-debias/seed1/6/ddpm4"
     changed = {k for k in before if after[k] != before[k]}
     assert changed == {f"results/samples/{stem}.npz", f"results/samples/{stem}.png",
                        f"results/metrics/{stem}.json"}
@@ -297,15 +300,19 @@ def test_killed_run_resumes_without_redoing_finished_jobs(stub):
 def test_select_cells_by_paper_or_config_names():
     config = wp.load_config([PRESETS / "quick.yaml"])
     plan = wp.build_plan(config)
-    one = wp.select_cells(plan, "table1", "ffhq", weighting="p2", steps=100)
-    assert [c.stem for c in one] == ["shapes_large/eps-p2/150/ddpm100"]
-    assert wp.select_cells(plan, "table1", "shapes_large", weighting="p2", steps=100) == one
-    row = wp.select_cells(plan, "table1", "metfaces", steps=10)
+    one = select_cells(plan, "table1", "ffhq", weighting="p2", steps=100)
+    assert [c.stem for c in one] == ["shapes_large/eps-p2/seed0/150/ddpm100",
+                                     "shapes_large/eps-p2/seed1/150/ddpm100"]  # replicates
+    assert select_cells(plan, "table1", "shapes_large", weighting="p2", steps=100) == one
+    assert select_cells(plan, "table1", "ffhq", weighting="p2", steps=100, seed=1) == one[1:]
+    row = select_cells(plan, "table1", "metfaces", steps=10)
     assert {c.weighting for c in row} == {"constant", "p2", "min_snr", "debias"}
-    t3 = wp.select_cells(plan, "table3", "ffhq", weighting="debias", iteration=1000000)
-    assert [c.iteration for c in t3] == [300]
+    t3 = select_cells(plan, "table3", "ffhq", weighting="debias", iteration=1000000)
+    assert {c.iteration for c in t3} == {300}
     with pytest.raises(ValueError, match="no table1 cell matches"):
-        wp.select_cells(plan, "table1", "ffhq", steps=7)
+        select_cells(plan, "table1", "ffhq", steps=7)
+    with pytest.raises(ValueError, match="no table1 cell matches"):
+        select_cells(plan, "table1", "ffhq", seed=2)  # the preset runs seeds 0 and 1
 
 
 def test_every_rule_has_log_and_resources():

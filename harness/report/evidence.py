@@ -104,9 +104,11 @@ def aggregate(records: list[dict], files: list[str], metric: str, fallback: str)
 
 
 def cell_key(cell: dict) -> tuple:
-    """Identity of a plan cell apart from its seed: several entries with one key are seeds."""
+    """Identity of a plan cell apart from its seed: several entries with one key are seeds
+    (replicates); the A/A control's two arms are two keys."""
     return tuple(cell.get(k) for k in ("paper_dataset", "dataset", "target", "weighting",
-                                       "iteration", "sampler", "steps", "paper_iteration"))
+                                       "iteration", "sampler", "steps", "paper_iteration",
+                                       "arm"))
 
 
 class Evidence:

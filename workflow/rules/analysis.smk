@@ -3,11 +3,11 @@
 
 rule analyze:
     input:
-        status="results/train/{dataset}/{target}-{weighting}/status.json",
+        status="results/train/{dataset}/{target}-{weighting}/seed{seed}/status.json",
         manifest="results/data/{dataset}.json",
     output:
-        mse="results/analysis/{dataset}/{target}-{weighting}/{iteration}/mse.json",
-        x0="results/analysis/{dataset}/{target}-{weighting}/{iteration}/x0.npz",
+        mse="results/analysis/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/mse.json",
+        x0="results/analysis/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/x0.npz",
     params:
         checkpoint=checkpoint_path,
         data=lambda wc, input: input.manifest.removesuffix(".json"),
@@ -15,7 +15,7 @@ rule analyze:
         stride=config["analysis"]["stride"],
         seed=config["analysis"]["seed"],
     log:
-        "results/logs/analysis/{dataset}/{target}-{weighting}/{iteration}.log",
+        "results/logs/analysis/{dataset}/{target}-{weighting}/seed{seed}/{iteration}.log",
     threads: res("analysis", "cpus")
     resources:
         **slurm("analysis"),

@@ -25,6 +25,7 @@ wildcard_constraints:
     dataset="[a-z][a-z0-9_]*",
     target="eps|x0|v",
     weighting="[a-z][a-z0-9_]*",
+    seed="[0-9]+",
     iteration="[0-9]+",
     sampler="ddpm|ddim",
     steps="[0-9]+",
@@ -52,8 +53,13 @@ def opt(flag, value):
     return "" if value in (None, "") else f"{flag} {value}"
 
 
+def run_of(wc):
+    """The run a job belongs to: (dataset, target, weighting, training seed)."""
+    return (wc.dataset, wc.target, wc.weighting, int(wc.seed))
+
+
 def run_dir(wc):
-    return f"results/train/{wc.dataset}/{wc.target}-{wc.weighting}"
+    return wp.run_dir(run_of(wc))
 
 
 def checkpoint_path(wc):
@@ -62,8 +68,7 @@ def checkpoint_path(wc):
 
 
 def train_args(wc):
-    run = (wc.dataset, wc.target, wc.weighting)
-    iters = wp.eval_iterations(config, PLAN, run)
+    iters = wp.eval_iterations(config, PLAN, run_of(wc))
     t, d = config["training"], config["diffusion"]
     args = {**wp.model_config(config, wc.dataset)}
     args.update(
@@ -71,7 +76,7 @@ def train_args(wc):
         diffusion_steps=d["steps"], p2_gamma=d["p2_gamma"], p2_k=d["p2_k"],
         min_snr_gamma=d["min_snr_gamma"], lr=t["lr"], batch_size=t["batch_size"],
         ema_rate=t["ema_rate"], max_steps=max(iters), save_every=min(t["save_every"], max(iters)),
-        eval_iterations=",".join(map(str, iters)), seed=t["seed"], grad_clip=t["grad_clip"],
+        eval_iterations=",".join(map(str, iters)), seed=wc.seed, grad_clip=t["grad_clip"],
         precision=t["precision"], weight_decay=t["weight_decay"],
     )
     return " ".join(wp.cli_args(args))

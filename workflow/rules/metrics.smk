@@ -3,10 +3,10 @@
 
 rule metrics:
     input:
-        samples="results/samples/{dataset}/{target}-{weighting}/{iteration}/{sampler}{steps}.npz",
+        samples="results/samples/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/{sampler}{steps}.npz",
         refstats="results/refstats/{dataset}.npz",
     output:
-        "results/metrics/{dataset}/{target}-{weighting}/{iteration}/{sampler}{steps}.json",
+        "results/metrics/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/{sampler}{steps}.json",
     params:
         kid=config["metrics"]["kid_subset_size"],
         seed=config["metrics"]["seed"],
@@ -21,7 +21,7 @@ rule metrics:
             if x
         ),
     log:
-        "results/logs/metrics/{dataset}/{target}-{weighting}/{iteration}/{sampler}{steps}.log",
+        "results/logs/metrics/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/{sampler}{steps}.log",
     threads: res("metrics", "cpus")
     resources:
         **slurm("metrics"),

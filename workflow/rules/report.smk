@@ -19,7 +19,7 @@ rule report:
         metrics=[c.metrics_path() for c in CELLS],
         grids=[c.grid_path() for c in CELLS],
         analysis=[a[k] for a in PLAN.analysis for k in ("mse", "x0")],
-        status=[f"results/train/{d}/{t}-{w}/status.json" for d, t, w in RUNS],
+        status=[f"{wp.run_dir(run)}/status.json" for run in RUNS],
     output:
         report(
             "reports/report.html",

@@ -1,14 +1,15 @@
 # sample: an EMA checkpoint x sampler x steps -> N samples (npz) + a preview grid.
+# Replicate r samples with seed sampling.seed + r (paired x_T and noise across weightings).
 # Input is the run's status.json (see train.smk); the checkpoint path is a parameter.
 
 
 rule sample:
     input:
-        status="results/train/{dataset}/{target}-{weighting}/status.json",
+        status="results/train/{dataset}/{target}-{weighting}/seed{seed}/status.json",
     output:
-        samples="results/samples/{dataset}/{target}-{weighting}/{iteration}/{sampler}{steps}.npz",
+        samples="results/samples/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/{sampler}{steps}.npz",
         grid=report(
-            "results/samples/{dataset}/{target}-{weighting}/{iteration}/{sampler}{steps}.png",
+            "results/samples/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/{sampler}{steps}.png",
             category="Samples",
             subcategory="{dataset}",
             caption="../report/samples.rst",
@@ -17,10 +18,10 @@ rule sample:
         checkpoint=checkpoint_path,
         num_samples=config["sampling"]["num_samples"],
         batch_size=config["sampling"]["batch_size"],
-        seed=config["sampling"]["seed"],
+        seed=lambda wc: wp.sample_seed(config, int(wc.seed)),
         eta=config["sampling"]["eta"],
     log:
-        "results/logs/sample/{dataset}/{target}-{weighting}/{iteration}/{sampler}{steps}.log",
+        "results/logs/sample/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/{sampler}{steps}.log",
     threads: res("sample", "cpus")
     resources:
         **slurm("sample"),
