@@ -52,7 +52,8 @@ def cell_command(cells: list[Cell], configfiles: list[str], cores: str = "all",
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
            "--cores", str(cores), "--configfile", *configfiles,
            "--rerun-triggers", "mtime", "--rerun-incomplete",
-           "--consider-ancient", "train=manifest", "refstats=manifest", "analyze=status,manifest",
+           "--consider-ancient", "train=images,manifest,previous", "refstats=images,manifest",
+           "analyze=checkpoint,images,manifest",
            "--forcerun", *[c.samples_path() for c in cells]]
     if dry_run:
         cmd.append("--dry-run")

@@ -23,9 +23,9 @@ PAPER_DATASETS = ["ffhq", "celebahq", "afhqdog", "metfaces", "cifar10", "imagene
 
 
 def snakemake(args: list[str], cwd: Path, path: Path | None = None, check: bool = True,
-              **kw) -> subprocess.CompletedProcess:
+              env_extra: dict[str, str] | None = None, **kw) -> subprocess.CompletedProcess:
     """Run snakemake on the repo's Snakefile in `cwd` (with `path` first on PATH)."""
-    env = dict(os.environ)
+    env = {**os.environ, **(env_extra or {})}
     bindir = os.path.dirname(sys.executable)
     env["PATH"] = os.pathsep.join(p for p in (str(path or ""), bindir, env["PATH"]) if p)
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), *args]
@@ -97,7 +97,8 @@ def test_schema_fills_defaults():
     assert config["training"]["lr"] == 2e-5 and config["training"]["ema_rate"] == 0.9999
     assert config["sampling"]["num_samples"] == 50000
     assert config["datasets"]["d"]["class_cond"] is False
-    assert config["resources"]["train"]["retries"] == 0
+    assert config["resources"]["train"]["retries"] is None  # Snakemake's --retries then
+    assert config["resources"]["sample"]["disk_mb"] == 10000
 
 
 def test_quick_preset_shape():
@@ -189,12 +190,15 @@ def test_default_config_is_quick_and_not_merged(tmp_path):
     assert job_counts(out.stdout)["prepare"] == 1
 
 
-def test_lint_clean_but_for_conda(tmp_path):
-    """`snakemake --lint`: the only lints left ask for per-rule conda envs (we use one env)."""
-    out = snakemake(["--lint", "--configfile", str(PRESETS / "smoke.yaml")], tmp_path,
-                    check=False)
-    lints = set(re.findall(r"^    \* (.+?):?$", out.stdout + out.stderr, re.M))
-    assert lints <= {"Specify a conda environment or container for each rule."}, lints
+@pytest.mark.parametrize("preset", ["smoke", "quick", "paper"])
+def test_lint_clean(tmp_path, preset):
+    """`snakemake --lint` passes: every rule has a log, resources and a software environment."""
+    args = ["--lint", "--configfile", str(PRESETS / f"{preset}.yaml")]
+    if preset == "paper":
+        args += ["--config", f"data_root={paper_data_root(tmp_path)}"]
+    out = snakemake(args, tmp_path, check=False)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "Congratulations, your workflow is in a good condition!" in out.stdout + out.stderr
 
 
 # --------------------------------------------------------------------------- mechanics (stub)
@@ -251,15 +255,23 @@ def test_cell_rerun_touches_only_its_samples_metrics_and_report(stub):
                        f"results/metrics/{stem}.json"}
 
 
-@pytest.mark.slow
+def checkpoint_of_call(call: str) -> str:
+    """The checkpoint a `train` stub call owes: RUN/ema_{rate}_{max_steps:06d}.pt."""
+    args = call.split()
+    value = {k: args[args.index(k) + 1] for k in ("--run-dir", "--max-steps", "--ema-rate")}
+    return (f"{value['--run-dir']}/ema_{float(value['--ema-rate'])}_"
+            f"{int(value['--max-steps']):06d}.pt")
+
+
 def recorded_trains(work: Path) -> list[str]:
-    """Run dirs of train calls that Snakemake has moved past (another call followed), so their
-    completion is recorded in .snakemake/ even if Snakemake is killed right now."""
+    """Checkpoints of train calls that Snakemake has moved past (another call followed), so
+    their completion is recorded in .snakemake/ even if Snakemake is killed right now."""
     log = work / "stub_calls.log"
     calls = log.read_text().splitlines() if log.exists() else []
-    return [c.split("--run-dir ")[1].split()[0] for c in calls[:-1] if c.startswith("train ")]
+    return [checkpoint_of_call(c) for c in calls[:-1] if c.startswith("train ")]
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_without_redoing_finished_jobs(stub):
     bindir, work = stub
     args = ["--cores", "1", "--rerun-incomplete", "--configfile", str(PRESETS / "smoke.yaml")]
@@ -282,7 +294,7 @@ def test_killed_run_resumes_without_redoing_finished_jobs(stub):
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
     assert not (work / "reports/report.html").exists()
-    finished = [f"{d}/status.json" for d in recorded_trains(work)]
+    finished = recorded_trains(work)
     assert len(finished) >= 2
     done = mtimes(work)
     (work / "stub_calls.log").unlink()
@@ -292,9 +304,49 @@ def test_killed_run_resumes_without_redoing_finished_jobs(stub):
     assert (work / "reports/report.html").exists()
     after = mtimes(work)
     assert all(after[k] == done[k] for k in finished)
-    calls = (work / "stub_calls.log").read_text()
-    for k in finished:
-        assert f"--run-dir {os.path.dirname(k)} " not in calls
+    assert all((work / k).stat().st_mode & 0o222 == 0 for k in finished)  # protected
+    redone = {checkpoint_of_call(c) for c in (work / "stub_calls.log").read_text().splitlines()
+              if c.startswith("train ")}
+    assert not redone & set(finished)
+
+
+def dry_run_jobs(output: str) -> list[tuple[str, str]]:
+    """(rule, first output) of every job a dry run lists."""
+    return re.findall(r"^(?:local)?rule (\w+):\n(?:    .*\n)*?    output: ([^,\n]+)", output,
+                      re.M)
+
+
+@pytest.mark.slow
+def test_adding_a_fig7a_iteration_reruns_only_what_depends_on_it(stub):
+    """Checkpoints are declared outputs: one more Fig. 7a iteration adds its training jobs
+    (resuming from each run's last checkpoint), their samples and metrics, and the report;
+    no finished training, sample or metrics job runs again."""
+    bindir, work = stub
+    snakemake(["--cores", "2", "--configfile", str(PRESETS / "smoke.yaml")], work, bindir)
+    more = write_config(work.parent, "smoke",
+                        lambda c: c["experiments"]["fig7a"]["iterations"].append(10))
+    out = snakemake(["-n", "--configfile", str(more)], work, bindir)
+    jobs = dry_run_jobs(out.stdout)
+    # Fig. 7a: constant and debias on tiny, two replicates each.
+    runs = [f"results/train/tiny/eps-{w}/seed{s}" for w in ("constant", "debias") for s in (0, 1)]
+    assert sorted(o for r, o in jobs if r == "train") == [f"{r}/ema_0.9_000010.pt" for r in runs]
+    assert sorted(o for r, o in jobs if r == "sample") == sorted(
+        f"results/samples/tiny/eps-{w}/seed{s}/10/ddpm4.npz"
+        for w in ("constant", "debias") for s in (0, 1))
+    assert job_counts(out.stdout) == {"train": 4, "sample": 4, "metrics": 4, "plan": 1,
+                                      "report": 1, "all": 1, "total": 15}
+    # Each new job resumes its run from the run's last checkpoint (Table 3's iteration 8).
+    for run in runs:
+        assert f"input: results/data/tiny, results/data/tiny.json, {run}/ema_0.9_000008.pt" \
+            in out.stdout
+    snakemake(["--cores", "2", "--configfile", str(more)], work, bindir)
+    # An iteration that training has already passed cannot be made any more: said up front.
+    middle = write_config(work.parent, "smoke",
+                          lambda c: c["experiments"]["fig7a"]["iterations"].append(5))
+    out = snakemake(["-n", "--configfile", str(middle)], work, bindir, check=False)
+    assert out.returncode != 0
+    assert ("results/train/tiny/eps-constant/seed0: iteration 5 was asked for after training "
+            "passed it (its newest state is step 10)") in out.stdout + out.stderr
 
 
 def test_select_cells_by_paper_or_config_names():
@@ -315,11 +367,14 @@ def test_select_cells_by_paper_or_config_names():
         select_cells(plan, "table1", "ffhq", seed=2)  # the preset runs seeds 0 and 1
 
 
-def test_every_rule_has_log_and_resources():
+def test_every_rule_has_log_resources_retries_and_environment():
     seen = []
     for path in sorted((ROOT / "workflow" / "rules").glob("*.smk")):
         for name, body in re.findall(r"^rule (\w+):\n((?:    .*\n|\n)+)", path.read_text(), re.M):
             assert "    log:" in body and "    resources:" in body, f"{path.name}: rule {name}"
+            if "    run:" not in body:  # run: rules execute inside Snakemake itself
+                assert "    retries:" in body, f"{path.name}: rule {name}"
+                assert "    conda:\n        HARNESS_ENV" in body, f"{path.name}: rule {name}"
             seen.append(name)
     assert sorted(seen) == ["analyze", "metrics", "plan", "prepare", "refstats", "report",
                             "sample", "train"]

@@ -132,15 +132,16 @@ def test_estimate_counts_replicate_runs_and_cells(tmp_path):
 
 
 def test_dag_has_one_job_per_replicate(tmp_path):
-    """The smoke preset's DAG: a train job per (run, seed), a sample and metrics job per
-    replicate cell, and every path carries its seed."""
+    """The smoke preset's DAG: a train job per checkpoint of each (run, seed), a sample and
+    metrics job per replicate cell, and every path carries its seed."""
     from test_workflow import job_counts, snakemake
 
     plan = wp.build_plan(smoke())
     out = snakemake(["-n", "-p", "--forceall", "--configfile", str(PRESETS / "smoke.yaml")],
                     tmp_path)
     counts = job_counts(out.stdout)
-    assert counts["train"] == len(plan.runs)
+    config = smoke()
+    assert counts["train"] == sum(len(wp.eval_iterations(config, plan, r)) for r in plan.runs)
     assert counts["sample"] == counts["metrics"] == len(plan.unique_cells())
     assert counts["analyze"] == len(plan.analysis)
     for cell in plan.unique_cells():

@@ -38,7 +38,8 @@ def cell_command(table, dataset, configfiles, cores, no_report, dry_run, snakema
     """Rerun a table cell (every replicate, or one with --seed): sampling, metrics, report.
 
     Training and reference statistics that exist are never redone (mtime triggers only, their
-    inputs considered ancient). Extra arguments after `--` go to snakemake (e.g. --profile slurm).
+    inputs considered ancient). Extra arguments after `--` go to snakemake (e.g. --profile
+    workflow/profiles/slurm).
     """
     try:
         config = wp.load_config(list(configfiles))

@@ -3,23 +3,26 @@
 
 rule analyze:
     input:
-        status="results/train/{dataset}/{target}-{weighting}/seed{seed}/status.json",
+        checkpoint=checkpoint_of,
+        images="results/data/{dataset}",
         manifest="results/data/{dataset}.json",
     output:
         mse="results/analysis/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/mse.json",
         x0="results/analysis/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/x0.npz",
     params:
-        checkpoint=checkpoint_path,
-        data=lambda wc, input: input.manifest.removesuffix(".json"),
+        launch=lambda wc, resources: launcher(resources),
         num_images=config["analysis"]["num_images"],
         stride=config["analysis"]["stride"],
         seed=config["analysis"]["seed"],
     log:
         "results/logs/analysis/{dataset}/{target}-{weighting}/seed{seed}/{iteration}.log",
     threads: res("analysis", "cpus")
+    retries: res("analysis", "retries")
     resources:
-        **slurm("analysis"),
+        **job_resources("analysis"),
+    conda:
+        HARNESS_ENV
     shell:
-        "harness analyze --checkpoint {params.checkpoint} --data {params.data}"
+        "{params.launch} analyze --checkpoint {input.checkpoint} --data {input.images}"
         " --out-mse {output.mse} --out-x0 {output.x0} --num-images {params.num_images}"
         " --stride {params.stride} --seed {params.seed} > {log} 2>&1"

@@ -21,8 +21,11 @@ rule prepare:
     log:
         "results/logs/prepare/{dataset}.log",
     threads: res("data", "cpus")
+    retries: res("data", "retries")
     resources:
-        **slurm("data"),
+        **job_resources("data"),
+    conda:
+        HARNESS_ENV
     shell:
         "harness prepare --dataset {wildcards.dataset} --source {params.source:q}"
         " --resolution {params.resolution} --out {output.images} --seed {params.seed}"

@@ -20,13 +20,17 @@ rule metrics:
             )
             if x
         ),
+        launch=lambda wc, resources: launcher(resources),
     log:
         "results/logs/metrics/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/{sampler}{steps}.log",
     threads: res("metrics", "cpus")
+    retries: res("metrics", "retries")
     resources:
-        **slurm("metrics"),
+        **job_resources("metrics"),
+    conda:
+        HARNESS_ENV
     shell:
-        "harness metrics --samples {input.samples} --refstats {input.refstats} --out {output}"
+        "{params.launch} metrics --samples {input.samples} --refstats {input.refstats} --out {output}"
         " --dataset {wildcards.dataset} --target {wildcards.target}"
         " --weighting {wildcards.weighting} --iteration {wildcards.iteration}"
         " --sampler {wildcards.sampler} --steps {wildcards.steps} --kid-subset-size {params.kid}"

@@ -3,11 +3,12 @@
 
 rule refstats:
     input:
+        images="results/data/{dataset}",
         manifest="results/data/{dataset}.json",
     output:
         "results/refstats/{dataset}.npz",
     params:
-        data=lambda wc, input: input.manifest.removesuffix(".json"),
+        launch=lambda wc, resources: launcher(resources),
         extra=" ".join(
             x
             for x in (
@@ -20,7 +21,10 @@ rule refstats:
     log:
         "results/logs/refstats/{dataset}.log",
     threads: res("refstats", "cpus")
+    retries: res("refstats", "retries")
     resources:
-        **slurm("refstats"),
+        **job_resources("refstats"),
+    conda:
+        HARNESS_ENV
     shell:
-        "harness refstats --data {params.data} --out {output} {params.extra} > {log} 2>&1"
+        "{params.launch} refstats --data {input.images} --out {output} {params.extra} > {log} 2>&1"

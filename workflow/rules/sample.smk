@@ -1,11 +1,11 @@
 # sample: an EMA checkpoint x sampler x steps -> N samples (npz) + a preview grid.
 # Replicate r samples with seed sampling.seed + r (paired x_T and noise across weightings).
-# Input is the run's status.json (see train.smk); the checkpoint path is a parameter.
+# Input: the EMA checkpoint itself (a divergence record if the run never reached it).
 
 
 rule sample:
     input:
-        status="results/train/{dataset}/{target}-{weighting}/seed{seed}/status.json",
+        checkpoint=checkpoint_of,
     output:
         samples="results/samples/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/{sampler}{steps}.npz",
         grid=report(
@@ -15,18 +15,21 @@ rule sample:
             caption="../report/samples.rst",
         ),
     params:
-        checkpoint=checkpoint_path,
         num_samples=config["sampling"]["num_samples"],
         batch_size=config["sampling"]["batch_size"],
         seed=lambda wc: wp.sample_seed(config, int(wc.seed)),
         eta=config["sampling"]["eta"],
+        launch=lambda wc, resources: launcher(resources),
     log:
         "results/logs/sample/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/{sampler}{steps}.log",
     threads: res("sample", "cpus")
+    retries: res("sample", "retries")
     resources:
-        **slurm("sample"),
+        **job_resources("sample"),
+    conda:
+        HARNESS_ENV
     shell:
-        "harness sample --checkpoint {params.checkpoint} --sampler {wildcards.sampler}"
+        "{params.launch} sample --checkpoint {input.checkpoint} --sampler {wildcards.sampler}"
         " --steps {wildcards.steps} --num-samples {params.num_samples}"
         " --batch-size {params.batch_size} --seed {params.seed} --eta {params.eta}"
         " --out {output.samples} --grid {output.grid} > {log} 2>&1"
