@@ -9,19 +9,19 @@ rule analyze:
     output:
         mse="results/analysis/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/mse.json",
         x0="results/analysis/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/x0.npz",
+    log:
+        "results/logs/analysis/{dataset}/{target}-{weighting}/seed{seed}/{iteration}.log",
+    retries: res("analysis", "retries")
+    conda:
+        HARNESS_ENV
+    threads: res("analysis", "cpus")
+    resources:
+        **job_resources("analysis"),
     params:
         launch=lambda wc, resources: launcher(resources),
         num_images=config["analysis"]["num_images"],
         stride=config["analysis"]["stride"],
         seed=config["analysis"]["seed"],
-    log:
-        "results/logs/analysis/{dataset}/{target}-{weighting}/seed{seed}/{iteration}.log",
-    threads: res("analysis", "cpus")
-    retries: res("analysis", "retries")
-    resources:
-        **job_resources("analysis"),
-    conda:
-        HARNESS_ENV
     shell:
         "{params.launch} analyze --checkpoint {input.checkpoint} --data {input.images}"
         " --out-mse {output.mse} --out-x0 {output.x0} --num-images {params.num_images}"

@@ -23,8 +23,13 @@ HARNESS_ENV = "../envs/harness.yaml"
 
 def code_commit():
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                             cwd=workflow.basedir, check=True)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=workflow.basedir,
+            check=True,
+        )
         return out.stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -50,8 +55,12 @@ def job_resources(stage):
     the config leaves empty are left out, so that the executor's own defaults apply
     (--default-resources slurm_account=..., the cluster's default partition); CPU-only stages
     carry no gpu key at all (some executors reject gpu=0)."""
-    out = dict(cpus_per_task=res(stage, "cpus"), mem_mb=res(stage, "mem_mb"),
-               disk_mb=res(stage, "disk_mb"), runtime=res(stage, "runtime"))
+    out = dict(
+        cpus_per_task=res(stage, "cpus"),
+        mem_mb=res(stage, "mem_mb"),
+        disk_mb=res(stage, "disk_mb"),
+        runtime=res(stage, "runtime"),
+    )
     if res(stage, "gpus"):
         out["gpu"] = res(stage, "gpus")
         if config["slurm_gpu_model"]:
@@ -91,12 +100,22 @@ def train_args(wc):
     # Sorted: the command (a param, so a rerun trigger) must not depend on the YAML's key order.
     args = dict(sorted(wp.model_config(config, wc.dataset).items()))
     args.update(
-        target=wc.target, weighting=wc.weighting, noise_schedule=d["noise_schedule"],
-        diffusion_steps=d["steps"], p2_gamma=d["p2_gamma"], p2_k=d["p2_k"],
-        min_snr_gamma=d["min_snr_gamma"], lr=t["lr"], batch_size=t["batch_size"],
-        ema_rate=t["ema_rate"], max_steps=it, save_every=min(t["save_every"], it),
+        target=wc.target,
+        weighting=wc.weighting,
+        noise_schedule=d["noise_schedule"],
+        diffusion_steps=d["steps"],
+        p2_gamma=d["p2_gamma"],
+        p2_k=d["p2_k"],
+        min_snr_gamma=d["min_snr_gamma"],
+        lr=t["lr"],
+        batch_size=t["batch_size"],
+        ema_rate=t["ema_rate"],
+        max_steps=it,
+        save_every=min(t["save_every"], it),
         eval_iterations=",".join(map(str, wt.segment_iterations(config, PLAN, run, it))),
-        seed=run[3], grad_clip=t["grad_clip"], precision=t["precision"],
+        seed=run[3],
+        grad_clip=t["grad_clip"],
+        precision=t["precision"],
         weight_decay=t["weight_decay"],
     )
     return " ".join(wp.cli_args(args))

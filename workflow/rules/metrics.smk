@@ -7,6 +7,14 @@ rule metrics:
         refstats="results/refstats/{dataset}.npz",
     output:
         "results/metrics/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/{sampler}{steps}.json",
+    log:
+        "results/logs/metrics/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/{sampler}{steps}.log",
+    retries: res("metrics", "retries")
+    conda:
+        HARNESS_ENV
+    threads: res("metrics", "cpus")
+    resources:
+        **job_resources("metrics"),
     params:
         kid=config["metrics"]["kid_subset_size"],
         seed=config["metrics"]["seed"],
@@ -21,14 +29,6 @@ rule metrics:
             if x
         ),
         launch=lambda wc, resources: launcher(resources),
-    log:
-        "results/logs/metrics/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/{sampler}{steps}.log",
-    threads: res("metrics", "cpus")
-    retries: res("metrics", "retries")
-    resources:
-        **job_resources("metrics"),
-    conda:
-        HARNESS_ENV
     shell:
         "{params.launch} metrics --samples {input.samples} --refstats {input.refstats} --out {output}"
         " --dataset {wildcards.dataset} --target {wildcards.target}"

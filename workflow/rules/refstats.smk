@@ -7,6 +7,14 @@ rule refstats:
         manifest="results/data/{dataset}.json",
     output:
         "results/refstats/{dataset}.npz",
+    log:
+        "results/logs/refstats/{dataset}.log",
+    retries: res("refstats", "retries")
+    conda:
+        HARNESS_ENV
+    threads: res("refstats", "cpus")
+    resources:
+        **job_resources("refstats"),
     params:
         launch=lambda wc, resources: launcher(resources),
         extra=" ".join(
@@ -18,13 +26,5 @@ rule refstats:
             )
             if x
         ),
-    log:
-        "results/logs/refstats/{dataset}.log",
-    threads: res("refstats", "cpus")
-    retries: res("refstats", "retries")
-    resources:
-        **job_resources("refstats"),
-    conda:
-        HARNESS_ENV
     shell:
         "{params.launch} refstats --data {input.images} --out {output} {params.extra} > {log} 2>&1"

@@ -5,12 +5,12 @@
 rule plan:
     output:
         "results/plan.json",
-    params:
-        plan=lambda wc: wp.plan_json(config, PLAN, code_commit()),
     log:
         "results/logs/plan.log",
     resources:
         **job_resources("report"),
+    params:
+        plan=lambda wc: wp.plan_json(config, PLAN, code_commit()),
     run:
         wp.write_plan(params.plan, output[0], log[0])
 
@@ -41,12 +41,12 @@ rule report:
         ),
     log:
         "results/logs/report.log",
-    threads: res("report", "cpus")
     retries: res("report", "retries")
-    resources:
-        **job_resources("report"),
     conda:
         HARNESS_ENV
+    threads: res("report", "cpus")
+    resources:
+        **job_resources("report"),
     shell:
         "harness report --plan {input.plan} --out {output.html} > {log} 2>&1"
 

@@ -14,20 +14,20 @@ rule sample:
             subcategory="{dataset}",
             caption="../report/samples.rst",
         ),
+    log:
+        "results/logs/sample/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/{sampler}{steps}.log",
+    retries: res("sample", "retries")
+    conda:
+        HARNESS_ENV
+    threads: res("sample", "cpus")
+    resources:
+        **job_resources("sample"),
     params:
         num_samples=config["sampling"]["num_samples"],
         batch_size=config["sampling"]["batch_size"],
         seed=lambda wc: wp.sample_seed(config, int(wc.seed)),
         eta=config["sampling"]["eta"],
         launch=lambda wc, resources: launcher(resources),
-    log:
-        "results/logs/sample/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/{sampler}{steps}.log",
-    threads: res("sample", "cpus")
-    retries: res("sample", "retries")
-    resources:
-        **job_resources("sample"),
-    conda:
-        HARNESS_ENV
     shell:
         "{params.launch} sample --checkpoint {input.checkpoint} --sampler {wildcards.sampler}"
         " --steps {wildcards.steps} --num-samples {params.num_samples}"

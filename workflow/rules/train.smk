@@ -35,20 +35,20 @@ rule train:
         checkpoint=protected(
             "results/train/{dataset}/{target}-{weighting}/seed{seed}/ema_{rate}_{iteration}.pt"
         ),
-    params:
-        run_dir=lambda wc, output: os.path.dirname(output.checkpoint),
-        args=train_args,
-        launch=lambda wc, resources: launcher(resources, torchrun=True),
     log:
         "results/logs/train/{dataset}/{target}-{weighting}/seed{seed}/ema_{rate}_{iteration}.log",
     wildcard_constraints:
         rate=re.escape(wt.ema_rate_name(config)),
-    threads: res("train", "cpus")
     retries: res("train", "retries")
-    resources:
-        **job_resources("train"),
     conda:
         HARNESS_ENV
+    threads: res("train", "cpus")
+    resources:
+        **job_resources("train"),
+    params:
+        run_dir=lambda wc, output: os.path.dirname(output.checkpoint),
+        args=train_args,
+        launch=lambda wc, resources: launcher(resources, torchrun=True),
     shell:
         "{params.launch} train --data {input.images} --run-dir {params.run_dir} {params.args}"
         " >> {log} 2>&1"
