@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml
 
 lint: setup
 	$(BIN)/ruff check harness tests
+	$(BIN)/snakefmt --check Snakefile workflow
 
 test: lint
 	$(BIN)/pytest -q

@@ -1,18 +1,19 @@
 # The harness workflow: data -> refstats -> train -> sample -> metrics -> analysis -> report.
 # Declarations only; the targets are computed from the config in workflow/rules/common.smk.
+# The default config (the quick preset) comes from the workflow profile beside this file,
+# profiles/default/, which Snakemake loads by itself; --configfile replaces it (no merging).
 from snakemake.utils import min_version, validate
 
 min_version("9.20")
 
 
-# The quick preset unless --configfile names others (then it is not merged underneath them).
-if not workflow.overwrite_configfiles:
-
-    configfile: "workflow/config/quick.yaml"
-
-
-
 validate(config, "workflow/schemas/config.schema.yaml", set_default=True)
+
+
+container: config["container"]
+
+
+report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
@@ -26,6 +27,6 @@ include: "workflow/rules/report.smk"
 
 
 rule all:
+    default_target: True
     input:
         "reports/report.html",
-    default_target: True

@@ -65,6 +65,28 @@ def save_checkpoint(
     save_torch_atomic(path, payload)
 
 
+def save_divergence_record(
+    path: str | os.PathLike,
+    model_config: dict[str, Any],
+    diffusion_config: dict[str, Any],
+    step: int,
+    message: str,
+) -> None:
+    """Write, in place of the EMA checkpoint of `step`, a checkpoint without weights whose meta
+    says why there are none (e.g. "diverged at step 120"): the run will never reach `step`, and
+    a workflow that declared the file as an output still gets it."""
+    save_checkpoint(path, {}, model_config, diffusion_config, step=int(step), status=message)
+
+
+def divergence_of(path: str | os.PathLike) -> str | None:
+    """The message of a divergence record (see save_divergence_record), or None for a
+    checkpoint with weights. Memory-maps the file, so a large checkpoint is not read."""
+    data = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    if isinstance(data, dict) and data.get("format") == FORMAT and not data["state_dict"]:
+        return data.get("meta", {}).get("status") or "holds no weights"
+    return None
+
+
 def _defaults(factory: Any) -> dict[str, Any]:
     return {
         name: p.default
@@ -119,6 +141,10 @@ def load_checkpoint(
         raise FileNotFoundError(f"checkpoint not found: {path}")
     data = torch.load(path, map_location="cpu", weights_only=True)
     if isinstance(data, dict) and data.get("format") == FORMAT:
+        if not data["state_dict"]:
+            status = data.get("meta", {}).get("status", "no status recorded")
+            raise ValueError(f"{path} holds no weights: its training run {status} before "
+                             f"iteration {data.get('meta', {}).get('step')}")
         ckpt = Checkpoint(
             state_dict=data["state_dict"],
             model_config=data["model_config"],

@@ -20,6 +20,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "cell": ("harness.commands.cell", "cell_command"),
     "estimate": ("harness.commands.estimate", "estimate_command"),
     "bench": ("harness.commands.bench", "bench"),
+    "on-gpus": ("harness.commands.on_gpus", "on_gpus_command"),
 }
 
 

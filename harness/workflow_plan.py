@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,20 +23,25 @@ USES = ("table1", "table2", "table3", "table4", "fig7a", "fig7b")
 ANALYSES = ("fig4", "fig10")
 
 
+CONTROL_SEED_OFFSET = 1000  # the A/A control's arm trains with seeds training.seed + 1000 + r
+
+
 @dataclass(frozen=True)
 class Cell:
-    """One evaluated number: (dataset, target, weighting, iteration, sampler, steps)."""
+    """One evaluated number: (dataset, target, weighting, training seed, iteration, sampler,
+    steps); its path is its identity."""
 
     dataset: str
     target: str
     weighting: str
+    seed: int
     iteration: int
     sampler: str
     steps: int
 
     @property
     def run(self) -> str:
-        return f"{self.dataset}/{self.target}-{self.weighting}"
+        return run_path(self.dataset, self.target, self.weighting, self.seed)
 
     @property
     def stem(self) -> str:
@@ -53,12 +57,35 @@ class Cell:
         return f"results/samples/{self.stem}.png"
 
 
+Run = tuple[str, str, str, int]  # (dataset, target, weighting, training seed)
+
+
+def run_path(dataset: str, target: str, weighting: str, seed: int) -> str:
+    """`{dataset}/{target}-{weighting}/seed{seed}`: the part of every path that names a run."""
+    return f"{dataset}/{target}-{weighting}/seed{seed}"
+
+
+def run_dir(run: Run) -> str:
+    return f"results/train/{run_path(*run)}"
+
+
+def replicate_of(config: dict, seed: int) -> int:
+    """Replicate r of a training seed (main arm: training.seed + r; control: + 1000 + r)."""
+    return (seed - config["training"]["seed"]) % CONTROL_SEED_OFFSET
+
+
+def sample_seed(config: dict, seed: int) -> int:
+    """Sampling seed of the runs trained with `seed`: sampling.seed + r for both arms, so a
+    control replicate draws the same x_T and step noise as the main replicate it is paired with."""
+    return config["sampling"]["seed"] + replicate_of(config, seed)
+
+
 @dataclass
 class Plan:
     """Everything the DAG computes for one config."""
 
     cells: list[dict] = field(default_factory=list)  # plan.json cells (+ "_cell")
-    runs: dict[tuple[str, str, str], set[int]] = field(default_factory=dict)
+    runs: dict[Run, set[int]] = field(default_factory=dict)
     analysis: list[dict] = field(default_factory=list)
 
     def unique_cells(self) -> list[Cell]:
@@ -181,32 +208,37 @@ def check_data_paths(config: dict, names: set[str]) -> None:
 
 # --------------------------------------------------------------------------- plan
 def build_plan(config: dict, check_paths: bool = True) -> Plan:
-    """Compute every cell, training run and analysis the config asks for."""
+    """Compute every cell (one entry per replicate), training run and analysis of a config."""
     check_config(config)
     exps = config["experiments"]
     plan = Plan()
     merged: dict[tuple, dict] = {}
     default_it = config["training"]["iterations"]
     default_sampler = config["sampling"]["sampler"]
+    base_seed = config["training"]["seed"]
 
-    def add(use, key, dataset, target, weighting, steps, iteration=None, sampler=None,
-            paper_dataset=None, paper_iteration=None):
+    def add(use, key, exp, dataset, target, weighting, steps, iteration=None,
+            paper_dataset=None, paper_iteration=None, arm="main"):
         _check_dataset(config, dataset, f"{key}.dataset")
         _check_weighting(weighting, f"{key}.weighting")
         _check_steps(config, steps, f"{key}.steps")
-        cell = Cell(dataset, target, weighting, int(iteration or default_it),
-                    sampler or default_sampler, int(steps))
         paper = paper_dataset or config["datasets"][dataset].get("stands_for")
-        ident = (cell, paper, paper_iteration)
-        if ident not in merged:
-            entry = {"uses": [], "paper_dataset": paper, **_cell_dict(cell),
-                     "metrics": cell.metrics_path(), "grid": cell.grid_path(), "_cell": cell}
-            if paper_iteration is not None:
-                entry["paper_iteration"] = paper_iteration
-            merged[ident] = entry
-            plan.cells.append(entry)
-        if use not in merged[ident]["uses"]:
-            merged[ident]["uses"].append(use)
+        offset = CONTROL_SEED_OFFSET if arm == "control" else 0
+        for r in range(exp.get("replicates") or config["replicates"]):
+            seed = base_seed + offset + r
+            cell = Cell(dataset, target, weighting, seed, int(iteration or default_it),
+                        exp.get("sampler") or default_sampler, int(steps))
+            ident = (cell, paper, paper_iteration, arm)
+            if ident not in merged:
+                entry = {"uses": [], "paper_dataset": paper, **_cell_dict(cell),
+                         "sample_seed": sample_seed(config, seed), "replicate": r, "arm": arm,
+                         "metrics": cell.metrics_path(), "grid": cell.grid_path(), "_cell": cell}
+                if paper_iteration is not None:
+                    entry["paper_iteration"] = paper_iteration
+                merged[ident] = entry
+                plan.cells.append(entry)
+            if use not in merged[ident]["uses"]:
+                merged[ident]["uses"].append(use)
 
     for use in ("table1", "table2"):
         exp = exps.get(use)
@@ -215,65 +247,77 @@ def build_plan(config: dict, check_paths: bool = True) -> Plan:
         for i, row in enumerate(exp["rows"]):
             for steps in row["steps"]:
                 for w in exp["weightings"]:
-                    add(use, f"experiments.{use}.rows[{i}]", row["dataset"], exp["target"], w,
-                        steps, exp.get("iteration"), exp.get("sampler"), row.get("paper_dataset"))
+                    add(use, f"experiments.{use}.rows[{i}]", exp, row["dataset"], exp["target"],
+                        w, steps, exp.get("iteration"), row.get("paper_dataset"))
     if exp := exps.get("table3"):
         for i, it in enumerate(exp["iterations"]):
             for w in exp["weightings"]:
-                add("table3", f"experiments.table3.iterations[{i}]", exp["dataset"], exp["target"],
-                    w, exp["steps"], it["iteration"], exp.get("sampler"), exp.get("paper_dataset"),
+                add("table3", f"experiments.table3.iterations[{i}]", exp, exp["dataset"],
+                    exp["target"], w, exp["steps"], it["iteration"], exp.get("paper_dataset"),
                     it["paper_iteration"])
     if exp := exps.get("table4"):
         for i, col in enumerate(exp["columns"]):
-            add("table4", f"experiments.table4.columns[{i}]", exp["dataset"], col["target"],
-                col["weighting"], exp["steps"], exp.get("iteration"), exp.get("sampler"),
-                exp.get("paper_dataset"))
+            add("table4", f"experiments.table4.columns[{i}]", exp, exp["dataset"], col["target"],
+                col["weighting"], exp["steps"], exp.get("iteration"), exp.get("paper_dataset"))
     if exp := exps.get("fig7a"):
         for it in exp["iterations"]:
             for w in exp["weightings"]:
-                add("fig7a", "experiments.fig7a", exp["dataset"], exp["target"], w, exp["steps"],
-                    it, exp.get("sampler"), exp.get("paper_dataset"))
+                add("fig7a", "experiments.fig7a", exp, exp["dataset"], exp["target"], w,
+                    exp["steps"], it, exp.get("paper_dataset"))
     if exp := exps.get("fig7b"):
         for steps in exp["steps"]:
             for w in exp["weightings"]:
-                add("fig7b", "experiments.fig7b", exp["dataset"], exp["target"], w, steps,
-                    exp.get("iteration"), exp.get("sampler"), exp.get("paper_dataset"))
+                add("fig7b", "experiments.fig7b", exp, exp["dataset"], exp["target"], w, steps,
+                    exp.get("iteration"), exp.get("paper_dataset"))
+    if exp := exps.get("calibration"):
+        for arm in ("main", "control"):
+            add("calibration", "experiments.calibration", exp, exp["dataset"], exp["target"],
+                exp["weighting"], exp["steps"], exp.get("iteration"), exp.get("paper_dataset"),
+                arm=arm)
 
     for cell in plan.unique_cells():
-        plan.runs.setdefault((cell.dataset, cell.target, cell.weighting), set()).add(cell.iteration)
-    analyses: dict[tuple, dict] = {}
-    for fig in ANALYSES:
-        exp = exps.get(fig)
-        if not exp:
-            continue
-        _check_dataset(config, exp["dataset"], f"experiments.{fig}.dataset")
-        it = int(exp.get("iteration") or default_it)
-        for w in exp["weightings"]:
-            _check_weighting(w, f"experiments.{fig}.weightings")
-            ident = (exp["dataset"], exp["target"], w, it)
-            if ident not in analyses:
-                stem = f"results/analysis/{exp['dataset']}/{exp['target']}-{w}/{it}"
-                analyses[ident] = {
-                    "figure": [], "dataset": exp["dataset"],
-                    "paper_dataset": exp.get("paper_dataset")
-                    or config["datasets"][exp["dataset"]].get("stands_for"),
-                    "target": exp["target"], "weighting": w, "iteration": it,
-                    "mse": f"{stem}/mse.json", "x0": f"{stem}/x0.npz"}
-            figs = analyses[ident]["figure"]
-            figs += [f for f in ([fig, "fig3"] if fig == "fig4" else [fig]) if f not in figs]
-            plan.runs.setdefault(ident[:3], set()).add(it)
-    plan.analysis = list(analyses.values())
+        run = (cell.dataset, cell.target, cell.weighting, cell.seed)
+        plan.runs.setdefault(run, set()).add(cell.iteration)
+    plan.analysis = _analyses(config, plan)
     if check_paths:
         check_data_paths(config, {run[0] for run in plan.runs})
     return plan
 
 
+def _analyses(config: dict, plan: Plan) -> list[dict]:
+    """Fig. 3/4/10 entries, on replicate 0 only (curves, not compared numbers)."""
+    analyses: dict[tuple, dict] = {}
+    seed = config["training"]["seed"]
+    for fig in ANALYSES:
+        exp = config["experiments"].get(fig)
+        if not exp:
+            continue
+        _check_dataset(config, exp["dataset"], f"experiments.{fig}.dataset")
+        it = int(exp.get("iteration") or config["training"]["iterations"])
+        for w in exp["weightings"]:
+            _check_weighting(w, f"experiments.{fig}.weightings")
+            run = (exp["dataset"], exp["target"], w, seed)
+            if run + (it,) not in analyses:
+                stem = f"results/analysis/{run_path(*run)}/{it}"
+                analyses[run + (it,)] = {
+                    "figure": [], "dataset": exp["dataset"],
+                    "paper_dataset": exp.get("paper_dataset")
+                    or config["datasets"][exp["dataset"]].get("stands_for"),
+                    "target": exp["target"], "weighting": w, "seed": seed, "iteration": it,
+                    "mse": f"{stem}/mse.json", "x0": f"{stem}/x0.npz"}
+            figs = analyses[run + (it,)]["figure"]
+            figs += [f for f in ([fig, "fig3"] if fig == "fig4" else [fig]) if f not in figs]
+            plan.runs.setdefault(run, set()).add(it)
+    return list(analyses.values())
+
+
 def _cell_dict(cell: Cell) -> dict:
     return {"dataset": cell.dataset, "target": cell.target, "weighting": cell.weighting,
-            "iteration": cell.iteration, "sampler": cell.sampler, "steps": cell.steps}
+            "seed": cell.seed, "iteration": cell.iteration, "sampler": cell.sampler,
+            "steps": cell.steps}
 
 
-def eval_iterations(config: dict, plan: Plan, run: tuple[str, str, str]) -> list[int]:
+def eval_iterations(config: dict, plan: Plan, run: Run) -> list[int]:
     """EMA checkpoints of `run`: those its cells need + training.eval_iterations below the max."""
     needed = plan.runs[run]
     top = max(needed)
@@ -321,11 +365,12 @@ def plan_json(config: dict, plan: Plan, code_commit: str) -> dict:
         },
         "cells": [{k: v for k, v in c.items() if k != "_cell"} for c in plan.cells],
         "analysis": plan.analysis,
+        "replicates": config["replicates"],
         "training": [
-            {"dataset": d, "target": t, "weighting": w, "run_dir": f"results/train/{d}/{t}-{w}",
-             "status": f"results/train/{d}/{t}-{w}/status.json",
-             "iterations": eval_iterations(config, plan, (d, t, w))}
-            for (d, t, w) in sorted(plan.runs)
+            {"dataset": run[0], "target": run[1], "weighting": run[2], "seed": run[3],
+             "run_dir": run_dir(run), "status": f"{run_dir(run)}/status.json",
+             "iterations": eval_iterations(config, plan, run)}
+            for run in sorted(plan.runs)
         ],
         "bench_dir": "results/bench",
         "statistics": statistics_settings(config),
@@ -359,52 +404,3 @@ def write_plan(plan: dict, path: str | Path, log: str | Path) -> None:
     """Write plan.json (the plan rule's whole job) and a one-line summary to its log."""
     Path(path).write_text(json.dumps(plan, indent=1) + "\n")
     Path(log).write_text(f"{len(plan['cells'])} cells, {len(plan['training'])} runs\n")
-
-
-def select_cells(plan: Plan, use: str, dataset: str | None = None, **match: Any) -> list[Cell]:
-    """The cells of table/figure `use` matching `dataset` (config or paper name) and `match`.
-
-    `match` keys: target, weighting, iteration (the run's or the paper's), sampler, steps;
-    None matches anything. Raises ValueError listing what the table holds when nothing matches.
-    """
-    entries = [c for c in plan.cells if use in c["uses"]]
-    if not entries:
-        raise ValueError(f"the config computes no cells for {use}")
-    found = []
-    for e in entries:
-        if dataset not in (None, e["dataset"], e["paper_dataset"]):
-            continue
-        if match.get("iteration") not in (None, e["iteration"], e.get("paper_iteration")):
-            continue
-        if any(v is not None and e[k] != v for k, v in match.items() if k != "iteration"):
-            continue
-        found.append(e["_cell"])
-    if not found:
-        have = sorted({(e["dataset"], e["paper_dataset"], e["target"], e["weighting"],
-                        e["iteration"], e["sampler"], e["steps"]) for e in entries})
-        rows = "\n  ".join(", ".join(str(x) for x in h) for h in have)
-        raise ValueError(f"no {use} cell matches dataset={dataset} {match}; {use} holds "
-                         f"(dataset, paper dataset, target, weighting, iteration, sampler, "
-                         f"steps):\n  {rows}")
-    return sorted(set(found), key=lambda c: c.stem)
-
-
-def cell_command(cells: list[Cell], configfiles: list[str], cores: str = "all",
-                 report: bool = True, dry_run: bool = False,
-                 extra: list[str] | None = None) -> list[str]:
-    """The snakemake command that recomputes `cells` (sample + metrics) and the report.
-
-    Only file modification times trigger reruns (`--rerun-triggers mtime`) and the inputs of
-    `train`/`refstats` are considered ancient, so an existing checkpoint is never retrained
-    even if config parameters or the data's timestamps changed; `--forcerun` on the samples
-    makes the cell's sample job (and so its metrics and the report) run again.
-    """
-    targets = [c.metrics_path() for c in cells] + (["reports/report.html"] if report else [])
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
-           "--cores", str(cores), "--configfile", *configfiles,
-           "--rerun-triggers", "mtime", "--rerun-incomplete",
-           "--consider-ancient", "train=manifest", "refstats=manifest", "analyze=status,manifest",
-           "--forcerun", *[c.samples_path() for c in cells]]
-    if dry_run:
-        cmd.append("--dry-run")
-    return cmd + list(extra or []) + ["--", *targets]

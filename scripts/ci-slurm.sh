@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# CI: bring up the localhost SLURM cluster (root or passwordless sudo), run the smoke preset
-# through `--profile slurm` end to end (tests/test_slurm.py), then stop the daemons again.
+# CI: bring up the localhost SLURM cluster with fake GPUs (root or passwordless sudo), run the
+# smoke preset through `--profile workflow/profiles/slurm` end to end, one stage on a GPU
+# (tests/test_slurm.py), then stop the daemons again.
 # Fails when the end-to-end test skips: in CI a missing cluster is an error, not a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,9 +1,11 @@
-"""The SLURM route: the profile, and the smoke preset run end to end through a real cluster.
+"""The SLURM route: the profile, the resources every job asks for, and the smoke preset run
+end to end through a real cluster, one stage of it on (fake) GPUs.
 
 The end-to-end test needs a SLURM cluster with accounting that answers on this machine
-(scripts/slurm/setup-localhost-cluster.sh brings one up on localhost; CI does it through
-scripts/ci-slurm.sh) and skips, saying why, where there is none. It runs in a copy of the
-repository under tmp_path, so its results never mix with the default local run's.
+(scripts/slurm/setup-localhost-cluster.sh brings one up on localhost, with fake GPUs as
+generic resources; CI does it through scripts/ci-slurm.sh) and skips, saying why, where there
+is none. It runs in a copy of the repository under tmp_path, so its results never mix with the
+default local run's.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 PROFILE = REPO / "workflow" / "profiles" / "slurm"
 SMOKE = Path("workflow/config/smoke.yaml")
+GPU_STAGE = "analysis"  # the stage that asks for a GPU in the end-to-end run
+CPU_RULES = {"prepare", "report", "plan", "all"}  # stages without GPUs in the paper preset
 USABLE_NODE_STATES = {"idle", "mixed", "allocated", "completing"}
 
 
@@ -68,9 +72,17 @@ def copy_repo(dest: Path) -> Path:
     return dest
 
 
-def slurm_overlay(repo: Path, cpus: int, mem_mb: int) -> dict:
-    """Config overlay for the smoke preset on this cluster: no GPU requests, every job fits
-    the node, and the cluster's account and partition (scripts/slurm: harness, debug)."""
+def gpu_count() -> int:
+    """GPUs (GRES gpu) of the smallest node."""
+    out = _run(["sinfo", "-h", "-o", "%G"], timeout=30, check=True).stdout.split()
+    counts = [int(m.group(1)) for g in out if (m := re.search(r"gpu(?::[^:,]+)?:(\d+)", g))]
+    return min(counts) if len(counts) == len(out) and counts else 0
+
+
+def slurm_overlay(repo: Path, cpus: int, mem_mb: int, gpus: int) -> dict:
+    """Config overlay for the smoke preset on this cluster: every job fits the node, the
+    cluster's account and partition (scripts/slurm: harness, debug), and one stage on a GPU
+    when the cluster has any."""
     schema = yaml.safe_load((repo / "workflow/schemas/config.schema.yaml").read_text())
     defaults = {k: v.get("default") for k, v in schema["$defs"]["resources"]["properties"].items()}
     preset = yaml.safe_load((repo / SMOKE).read_text()).get("resources") or {}
@@ -78,30 +90,48 @@ def slurm_overlay(repo: Path, cpus: int, mem_mb: int) -> dict:
     for stage in schema["properties"]["resources"]["properties"]:
         asked = {**defaults, **(preset.get(stage) or {})}
         resources[stage] = {
-            "gpus": 0,
+            "gpus": 1 if stage == GPU_STAGE and gpus else 0,
             "cpus": min(asked["cpus"], cpus),
             "mem_mb": min(asked["mem_mb"], mem_mb),
         }
     return {"resources": resources, "slurm_account": "harness", "slurm_partition": "debug"}
 
 
-def snakemake_env(xdg: Path) -> dict[str, str]:
-    """Environment in which `--profile slurm` resolves to the installed link under xdg and
-    the `harness` CLI of this interpreter is on PATH (jobs inherit it: sbatch --export=ALL)."""
+def snakemake_env() -> dict[str, str]:
+    """Environment in which the `harness` CLI of this interpreter is on PATH (jobs inherit
+    it: sbatch --export=ALL)."""
     bindir = str(Path(sys.executable).parent)
-    return {**os.environ, "XDG_CONFIG_HOME": str(xdg), "PATH": f"{bindir}:{os.environ['PATH']}"}
+    return {**os.environ, "PATH": f"{bindir}:{os.environ['PATH']}"}
 
 
-def install_profile(repo: Path, xdg: Path) -> None:
-    env = {**os.environ, "XDG_CONFIG_HOME": str(xdg)}
-    _run(["bash", str(repo / "scripts/slurm/install-profile.sh")], env=env, check=True)
+def paper_dry_run(tmp_path: Path, *args: str) -> dict[str, list[str]]:
+    """Rule name -> the `resources:` line of each job of a paper-preset dry run through the
+    SLURM profile (no cluster needed: nothing is submitted)."""
+    data = tmp_path / "data"
+    for name in ("ffhq", "celebahq", "afhqdog", "metfaces", "cifar10", "imagenet"):
+        (data / name).mkdir(parents=True)
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "-n",
+           "--profile", str(PROFILE), "--configfile", str(REPO / "workflow/config/paper.yaml"),
+           "--config", f"data_root={data}", *args]
+    out = _run(cmd, cwd=tmp_path, timeout=600)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    jobs: dict[str, list[str]] = {}
+    for rule, line in re.findall(r"^(?:local)?rule (\w+):\n(?:    .*\n)*?    resources: (.*)$",
+                                 out.stdout, re.M):
+        jobs.setdefault(rule, []).append(line)
+    return jobs
+
+
+def resource_keys(line: str) -> dict[str, str]:
+    return dict(item.split("=", 1) for item in line.split(", "))
 
 
 def test_profile_is_generic_and_valid():
     """The profile selects the executor, keeps cluster values out, and uses real options."""
     profile = yaml.safe_load((PROFILE / "config.yaml").read_text())
     assert profile["executor"] == "slurm"
-    assert not {"slurm_account", "slurm_partition"} & set(profile["default-resources"])
+    # No default-resources: they would replace those of a user's own profile (the account).
+    assert "default-resources" not in profile
     assert profile["retries"] >= 1 and profile["latency-wait"] >= 5
     from snakemake.cli import get_argument_parser  # slow import: only this test needs it
 
@@ -110,40 +140,56 @@ def test_profile_is_generic_and_valid():
     assert not unknown, f"not snakemake options: {unknown}"
 
 
-def test_install_profile_makes_the_name_resolve(tmp_path):
-    """`--profile slurm` looks in $XDG_CONFIG_HOME/snakemake/slurm: the link lands there."""
-    install_profile(REPO, tmp_path)
-    link = tmp_path / "snakemake" / "slurm"
-    assert link.is_symlink() and link.resolve() == PROFILE.resolve()
-    install_profile(REPO, tmp_path)  # rerunning replaces the link
-    assert link.resolve() == PROFILE.resolve()
-    link.unlink()
-    link.mkdir()
-    with pytest.raises(subprocess.CalledProcessError):
-        install_profile(REPO, tmp_path)  # a user's own profile is never replaced
+def test_account_and_partition_the_plugins_way_reach_every_job(tmp_path):
+    """--default-resources slurm_account=A slurm_partition=P: no rule overrides them; every
+    job has disk_mb; only GPU stages carry a gpu key."""
+    jobs = paper_dry_run(tmp_path, "--default-resources", "slurm_account=A",
+                         "slurm_partition=P")
+    assert sum(map(len, jobs.values())) > 200
+    for rule, lines in jobs.items():
+        for line in lines:
+            keys = resource_keys(line)
+            assert (keys["slurm_account"], keys["slurm_partition"]) == ("A", "P"), (rule, line)
+            if rule != "all":
+                assert keys["disk_mb"] == "10000", (rule, line)
+            assert ("gpu" in keys) == (rule not in CPU_RULES), (rule, line)
+            assert "gpu_model" not in keys and "constraint" not in keys
+
+
+def test_cluster_settings_from_the_config_only_when_given(tmp_path):
+    jobs = paper_dry_run(tmp_path, "slurm_account=acct", "slurm_gpu_model=a100",
+                         "slurm_constraint=ib")
+    for rule, lines in jobs.items():
+        if rule == "all":
+            continue
+        for line in lines:
+            keys = resource_keys(line)
+            assert keys["slurm_account"] == "acct" and "slurm_partition" not in keys, line
+            assert keys["constraint"] == "ib"
+            assert keys.get("gpu_model") == (None if rule in CPU_RULES else "a100"), line
 
 
 @pytest.mark.slow
 def test_smoke_preset_runs_through_slurm(tmp_path):
-    """`snakemake --cores all --profile slurm` on the smoke preset, every job a SLURM job."""
+    """The smoke preset through the SLURM profile, every job a SLURM job, analyses on GPUs."""
     why = cluster_unavailable()
     if why:
         pytest.skip(why)
     if not (REPO / SMOKE).is_file():
         pytest.skip(f"{SMOKE} (the smoke preset) is not in this checkout yet")
     repo = copy_repo(tmp_path / "repo")
-    xdg = tmp_path / "xdg"
-    install_profile(repo, xdg)
+    gpus = gpu_count()
     overlay = tmp_path / "slurm-overlay.yaml"
-    overlay.write_text(yaml.safe_dump(slurm_overlay(repo, *node_capacity())))
+    overlay.write_text(yaml.safe_dump(slurm_overlay(repo, *node_capacity(), gpus)))
     cmd = [
-        sys.executable, "-m", "snakemake", "--cores", "all", "--profile", "slurm",
+        sys.executable, "-m", "snakemake", "--cores", "all",
+        "--profile", "workflow/profiles/slurm",  # a path: nothing installed, ~ not read
         "--configfile", str(SMOKE), str(overlay),
         # A local cluster answers at once: poll soon after submitting (default 40 s).
         "--slurm-init-seconds-before-status-checks", "2",
         "--slurm-keep-successful-logs",
     ]
-    proc = _run(cmd, cwd=repo, env=snakemake_env(xdg), timeout=1500)
+    proc = _run(cmd, cwd=repo, env=snakemake_env(), timeout=1500)
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-6000:]
     assert (repo / "reports" / "report.html").is_file()
@@ -158,4 +204,14 @@ def test_smoke_preset_runs_through_slurm(tmp_path):
     submitted = len(re.findall(r"has been submitted with SLURM jobid", log))
     assert submitted >= 1 and len(acct) == submitted, (submitted, acct)
     assert all(line.split("|")[1] == "COMPLETED" for line in acct), acct
-    assert not any("gpu" in line for line in acct), acct
+    # The GPU stage's jobs asked for a GPU through the plugin (--gpus) and got one; the
+    # others none. (The executor logs each job's SLURM log as .../slurm_logs/rule_<name>/.)
+    on_gpu = {line.split("|")[0] for line in acct if "gres/gpu" in line.split("|")[2]}
+    rules = dict(re.findall(r"submitted with SLURM jobid (\d+) \(log: \S*/slurm_logs/rule_(\w+)/",
+                            log))
+    analyses = {job for job, rule in rules.items() if rule == "analyze"}
+    assert len(rules) == submitted
+    if gpus:
+        assert analyses and on_gpu == analyses, acct
+    else:
+        assert not on_gpu, acct

@@ -17,7 +17,7 @@ import torch
 from click.testing import CliRunner
 from PIL import Image
 
-from harness.checkpoint import load_checkpoint, load_model
+from harness.checkpoint import divergence_of, load_checkpoint, load_model
 from harness.cli import main
 from harness.sampling import SampleRequest, sample
 from harness.training import TrainConfig, train
@@ -135,7 +135,9 @@ def test_forced_non_finite_loss_ends_as_diverged_and_sampling_propagates(tmp_pat
     assert "diverged at step 5" in out
     status = json.loads((run / "status.json").read_text())
     assert status == {"status": "diverged", "step": 5, "message": "diverged at step 5"}
-    assert not (run / "ema_0.9999_000010.pt").exists()
+    # Iteration 10 was never reached: a divergence record stands in for its checkpoint.
+    assert divergence_of(run / "ema_0.9999_000010.pt") == "diverged at step 5"
+    assert divergence_of(run / "ema_0.9999_000002.pt") is None
     assert (run / "train_state_0000004.pt").exists()
     # Rerunning a diverged run keeps its verdict.
     assert "diverged at step 5" in run_cli("--data", str(data), "--run-dir", str(run),

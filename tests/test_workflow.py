@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from harness import workflow_plan as wp
+from harness.workflow_cell import select_cells
 
 ROOT = Path(__file__).resolve().parent.parent
 PRESETS = ROOT / "workflow" / "config"
@@ -22,9 +23,9 @@ PAPER_DATASETS = ["ffhq", "celebahq", "afhqdog", "metfaces", "cifar10", "imagene
 
 
 def snakemake(args: list[str], cwd: Path, path: Path | None = None, check: bool = True,
-              **kw) -> subprocess.CompletedProcess:
+              env_extra: dict[str, str] | None = None, **kw) -> subprocess.CompletedProcess:
     """Run snakemake on the repo's Snakefile in `cwd` (with `path` first on PATH)."""
-    env = dict(os.environ)
+    env = {**os.environ, **(env_extra or {})}
     bindir = os.path.dirname(sys.executable)
     env["PATH"] = os.pathsep.join(p for p in (str(path or ""), bindir, env["PATH"]) if p)
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), *args]
@@ -62,7 +63,8 @@ def test_presets_validate_and_plan(preset):
     config = wp.load_config([PRESETS / f"{preset}.yaml"])
     plan = wp.build_plan(config, check_paths=False)
     uses = {u for c in plan.cells for u in c["uses"]}
-    assert uses == set(wp.USES), f"{preset} misses {set(wp.USES) - uses}"
+    assert uses - {"calibration"} == set(wp.USES), f"{preset} misses {set(wp.USES) - uses}"
+    assert ("calibration" in uses) == (preset != "paper")  # the A/A control runs at toy scale
     assert {f for a in plan.analysis for f in a["figure"]} == {"fig3", "fig4", "fig10"}
     assert {c["paper_iteration"] for c in plan.cells if "table3" in c["uses"]} == {
         500000, 1000000}
@@ -95,7 +97,8 @@ def test_schema_fills_defaults():
     assert config["training"]["lr"] == 2e-5 and config["training"]["ema_rate"] == 0.9999
     assert config["sampling"]["num_samples"] == 50000
     assert config["datasets"]["d"]["class_cond"] is False
-    assert config["resources"]["train"]["retries"] == 0
+    assert config["resources"]["train"]["retries"] is None  # Snakemake's --retries then
+    assert config["resources"]["sample"]["disk_mb"] == 10000
 
 
 def test_quick_preset_shape():
@@ -187,12 +190,15 @@ def test_default_config_is_quick_and_not_merged(tmp_path):
     assert job_counts(out.stdout)["prepare"] == 1
 
 
-def test_lint_clean_but_for_conda(tmp_path):
-    """`snakemake --lint`: the only lints left ask for per-rule conda envs (we use one env)."""
-    out = snakemake(["--lint", "--configfile", str(PRESETS / "smoke.yaml")], tmp_path,
-                    check=False)
-    lints = set(re.findall(r"^    \* (.+?):?$", out.stdout + out.stderr, re.M))
-    assert lints <= {"Specify a conda environment or container for each rule."}, lints
+@pytest.mark.parametrize("preset", ["smoke", "quick", "paper"])
+def test_lint_clean(tmp_path, preset):
+    """`snakemake --lint` passes: every rule has a log, resources and a software environment."""
+    args = ["--lint", "--configfile", str(PRESETS / f"{preset}.yaml")]
+    if preset == "paper":
+        args += ["--config", f"data_root={paper_data_root(tmp_path)}"]
+    out = snakemake(args, tmp_path, check=False)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "Congratulations, your workflow is in a good condition!" in out.stdout + out.stderr
 
 
 # --------------------------------------------------------------------------- mechanics (stub)
@@ -230,33 +236,42 @@ def test_cell_rerun_touches_only_its_samples_metrics_and_report(stub):
     env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}"}
     dry = subprocess.run(cell + ["--dry-run"], cwd=work, env=env, capture_output=True, text=True)
     assert dry.returncode == 0, dry.stderr
-    assert job_counts(dry.stdout) == {"sample": 1, "metrics": 1, "report": 1, "total": 3}
+    # Every replicate of the cell (the smoke preset runs two training seeds).
+    assert job_counts(dry.stdout) == {"sample": 2, "metrics": 2, "report": 1, "total": 5}
 
     # Data newer than the checkpoints and a changed training parameter: still no retraining.
     os.utime(work / "results/data/tiny.json")
     before = mtimes(work)
     lr_changed = write_config(work.parent, "smoke", lambda c: c["training"].update(lr=0.5))
-    run = subprocess.run(cell + ["--configfile", str(lr_changed)], cwd=work, env=env,
-                         capture_output=True, text=True)
+    run = subprocess.run(cell + ["--seed", "1", "--configfile", str(lr_changed)], cwd=work,
+                         env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     calls = (work / "stub_calls.log").read_text().splitlines()
     assert [c.split()[0] for c in calls] == ["sample", "metrics", "report"], calls
     after = mtimes(work)
-    stem = "tiny/eps-debias/6/ddpm4"
+    stem = "tiny/eps-debias/seed1/6/ddpm4"
     changed = {k for k in before if after[k] != before[k]}
     assert changed == {f"results/samples/{stem}.npz", f"results/samples/{stem}.png",
                        f"results/metrics/{stem}.json"}
 
 
-@pytest.mark.slow
+def checkpoint_of_call(call: str) -> str:
+    """The checkpoint a `train` stub call owes: RUN/ema_{rate}_{max_steps:06d}.pt."""
+    args = call.split()
+    value = {k: args[args.index(k) + 1] for k in ("--run-dir", "--max-steps", "--ema-rate")}
+    return (f"{value['--run-dir']}/ema_{float(value['--ema-rate'])}_"
+            f"{int(value['--max-steps']):06d}.pt")
+
+
 def recorded_trains(work: Path) -> list[str]:
-    """Run dirs of train calls that Snakemake has moved past (another call followed), so their
-    completion is recorded in .snakemake/ even if Snakemake is killed right now."""
+    """Checkpoints of train calls that Snakemake has moved past (another call followed), so
+    their completion is recorded in .snakemake/ even if Snakemake is killed right now."""
     log = work / "stub_calls.log"
     calls = log.read_text().splitlines() if log.exists() else []
-    return [c.split("--run-dir ")[1].split()[0] for c in calls[:-1] if c.startswith("train ")]
+    return [checkpoint_of_call(c) for c in calls[:-1] if c.startswith("train ")]
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_without_redoing_finished_jobs(stub):
     bindir, work = stub
     args = ["--cores", "1", "--rerun-incomplete", "--configfile", str(PRESETS / "smoke.yaml")]
@@ -279,7 +294,7 @@ def test_killed_run_resumes_without_redoing_finished_jobs(stub):
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
     assert not (work / "reports/report.html").exists()
-    finished = [f"{d}/status.json" for d in recorded_trains(work)]
+    finished = recorded_trains(work)
     assert len(finished) >= 2
     done = mtimes(work)
     (work / "stub_calls.log").unlink()
@@ -289,30 +304,77 @@ def test_killed_run_resumes_without_redoing_finished_jobs(stub):
     assert (work / "reports/report.html").exists()
     after = mtimes(work)
     assert all(after[k] == done[k] for k in finished)
-    calls = (work / "stub_calls.log").read_text()
-    for k in finished:
-        assert f"--run-dir {os.path.dirname(k)} " not in calls
+    assert all((work / k).stat().st_mode & 0o222 == 0 for k in finished)  # protected
+    redone = {checkpoint_of_call(c) for c in (work / "stub_calls.log").read_text().splitlines()
+              if c.startswith("train ")}
+    assert not redone & set(finished)
+
+
+def dry_run_jobs(output: str) -> list[tuple[str, str]]:
+    """(rule, first output) of every job a dry run lists."""
+    return re.findall(r"^(?:local)?rule (\w+):\n(?:    .*\n)*?    output: ([^,\n]+)", output,
+                      re.M)
+
+
+@pytest.mark.slow
+def test_adding_a_fig7a_iteration_reruns_only_what_depends_on_it(stub):
+    """Checkpoints are declared outputs: one more Fig. 7a iteration adds its training jobs
+    (resuming from each run's last checkpoint), their samples and metrics, and the report;
+    no finished training, sample or metrics job runs again."""
+    bindir, work = stub
+    snakemake(["--cores", "2", "--configfile", str(PRESETS / "smoke.yaml")], work, bindir)
+    more = write_config(work.parent, "smoke",
+                        lambda c: c["experiments"]["fig7a"]["iterations"].append(10))
+    out = snakemake(["-n", "--configfile", str(more)], work, bindir)
+    jobs = dry_run_jobs(out.stdout)
+    # Fig. 7a: constant and debias on tiny, two replicates each.
+    runs = [f"results/train/tiny/eps-{w}/seed{s}" for w in ("constant", "debias") for s in (0, 1)]
+    assert sorted(o for r, o in jobs if r == "train") == [f"{r}/ema_0.9_000010.pt" for r in runs]
+    assert sorted(o for r, o in jobs if r == "sample") == sorted(
+        f"results/samples/tiny/eps-{w}/seed{s}/10/ddpm4.npz"
+        for w in ("constant", "debias") for s in (0, 1))
+    assert job_counts(out.stdout) == {"train": 4, "sample": 4, "metrics": 4, "plan": 1,
+                                      "report": 1, "all": 1, "total": 15}
+    # Each new job resumes its run from the run's last checkpoint (Table 3's iteration 8).
+    for run in runs:
+        assert f"input: results/data/tiny, results/data/tiny.json, {run}/ema_0.9_000008.pt" \
+            in out.stdout
+    snakemake(["--cores", "2", "--configfile", str(more)], work, bindir)
+    # An iteration that training has already passed cannot be made any more: said up front.
+    middle = write_config(work.parent, "smoke",
+                          lambda c: c["experiments"]["fig7a"]["iterations"].append(5))
+    out = snakemake(["-n", "--configfile", str(middle)], work, bindir, check=False)
+    assert out.returncode != 0
+    assert ("results/train/tiny/eps-constant/seed0: iteration 5 was asked for after training "
+            "passed it (its newest state is step 10)") in out.stdout + out.stderr
 
 
 def test_select_cells_by_paper_or_config_names():
     config = wp.load_config([PRESETS / "quick.yaml"])
     plan = wp.build_plan(config)
-    one = wp.select_cells(plan, "table1", "ffhq", weighting="p2", steps=100)
-    assert [c.stem for c in one] == ["shapes_large/eps-p2/150/ddpm100"]
-    assert wp.select_cells(plan, "table1", "shapes_large", weighting="p2", steps=100) == one
-    row = wp.select_cells(plan, "table1", "metfaces", steps=10)
+    one = select_cells(plan, "table1", "ffhq", weighting="p2", steps=100)
+    assert [c.stem for c in one] == ["shapes_large/eps-p2/seed0/150/ddpm100",
+                                     "shapes_large/eps-p2/seed1/150/ddpm100"]  # replicates
+    assert select_cells(plan, "table1", "shapes_large", weighting="p2", steps=100) == one
+    assert select_cells(plan, "table1", "ffhq", weighting="p2", steps=100, seed=1) == one[1:]
+    row = select_cells(plan, "table1", "metfaces", steps=10)
     assert {c.weighting for c in row} == {"constant", "p2", "min_snr", "debias"}
-    t3 = wp.select_cells(plan, "table3", "ffhq", weighting="debias", iteration=1000000)
-    assert [c.iteration for c in t3] == [300]
+    t3 = select_cells(plan, "table3", "ffhq", weighting="debias", iteration=1000000)
+    assert {c.iteration for c in t3} == {300}
     with pytest.raises(ValueError, match="no table1 cell matches"):
-        wp.select_cells(plan, "table1", "ffhq", steps=7)
+        select_cells(plan, "table1", "ffhq", steps=7)
+    with pytest.raises(ValueError, match="no table1 cell matches"):
+        select_cells(plan, "table1", "ffhq", seed=2)  # the preset runs seeds 0 and 1
 
 
-def test_every_rule_has_log_and_resources():
+def test_every_rule_has_log_resources_retries_and_environment():
     seen = []
     for path in sorted((ROOT / "workflow" / "rules").glob("*.smk")):
         for name, body in re.findall(r"^rule (\w+):\n((?:    .*\n|\n)+)", path.read_text(), re.M):
             assert "    log:" in body and "    resources:" in body, f"{path.name}: rule {name}"
+            if "    run:" not in body:  # run: rules execute inside Snakemake itself
+                assert "    retries:" in body, f"{path.name}: rule {name}"
+                assert "    conda:\n        HARNESS_ENV" in body, f"{path.name}: rule {name}"
             seen.append(name)
     assert sorted(seen) == ["analyze", "metrics", "plan", "prepare", "refstats", "report",
                             "sample", "train"]

@@ -27,13 +27,22 @@ def main(argv: list[str]) -> None:
         touch(opt(args, "--out") + ".json", json.dumps({"dataset": opt(args, "--dataset")}))
     elif verb == "refstats":
         touch(opt(args, "--out"))
-    elif verb == "train":
-        run = opt(args, "--run-dir")
+    elif verb == "train":  # like harness train: writes what it has not yet, keeps states
+        run, steps = opt(args, "--run-dir"), int(opt(args, "--max-steps"))
         time.sleep(float(os.environ.get("STUB_TRAIN_SECONDS", "0")))
         for it in opt(args, "--eval-iterations").split(","):
-            touch(f"{run}/ema_{opt(args, '--ema-rate')}_{int(it):06d}.pt")
-        touch(f"{run}/status.json", json.dumps({"status": "completed"}))
+            path = f"{run}/ema_{float(opt(args, '--ema-rate'))}_{int(it):06d}.pt"
+            if not os.path.exists(path):
+                touch(path)
+        touch(f"{run}/train_state_{steps:07d}.pt")
+        touch(f"{run}/status.json", json.dumps({"status": "completed", "step": steps}))
     elif verb == "sample":
+        if "CUDA_VISIBLE_DEVICES" in os.environ:  # on a (fake) GPU: note when it is held
+            with open("stub_gpus.log", "a") as f:
+                f.write(f"start {os.environ['CUDA_VISIBLE_DEVICES']} {os.getpid()}\n")
+            time.sleep(float(os.environ.get("STUB_SAMPLE_SECONDS", "0")))
+            with open("stub_gpus.log", "a") as f:
+                f.write(f"end {os.environ['CUDA_VISIBLE_DEVICES']} {os.getpid()}\n")
         assert os.path.exists(opt(args, "--checkpoint")), opt(args, "--checkpoint")
         touch(opt(args, "--out"))
         touch(opt(args, "--grid"))
@@ -42,10 +51,17 @@ def main(argv: list[str]) -> None:
     elif verb == "analyze":
         touch(opt(args, "--out-mse"))
         touch(opt(args, "--out-x0"))
-    elif verb == "report":
+    elif verb == "report":  # the HTML and, like harness report, assets/ beside it
         with open(opt(args, "--plan")) as f:
             json.load(f)
         touch(opt(args, "--out"))
+        assets = os.path.join(os.path.dirname(opt(args, "--out")), "assets")
+        touch(f"{assets}/table1.csv", "table,row,column,reproduced\n")
+        touch(f"{assets}/fig4_mse.png", "not really a png\n")
+    elif verb == "on-gpus":  # the real launcher (it runs the rest of the line: this stub)
+        from harness.commands.on_gpus import on_gpus_command
+
+        on_gpus_command.main(args, prog_name="harness on-gpus")
     else:
         sys.exit(f"stub harness: unknown verb {verb}")
 

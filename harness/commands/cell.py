@@ -10,6 +10,7 @@ import sys
 
 import click
 
+from harness import workflow_cell
 from harness import workflow_plan as wp
 
 USES = {"1": "table1", "2": "table2", "3": "table3", "4": "table4", "7a": "fig7a", "7b": "fig7b"}
@@ -24,6 +25,8 @@ USES = {"1": "table1", "2": "table2", "3": "table3", "4": "table4", "7a": "fig7a
 @click.option("--target", type=click.Choice(["eps", "x0", "v"]))
 @click.option("--iteration", type=int, help="Checkpoint iteration (run's or paper's, Table 3).")
 @click.option("--sampler", type=click.Choice(["ddpm", "ddim"]))
+@click.option("--seed", type=int,
+              help="Training seed of one replicate (default: every replicate of the cell).")
 @click.option("--configfile", "configfiles", multiple=True, type=click.Path(exists=True),
               default=[str(wp.ROOT / "workflow/config/quick.yaml")], show_default=True)
 @click.option("--cores", default="all", show_default=True)
@@ -32,20 +35,21 @@ USES = {"1": "table1", "2": "table2", "3": "table3", "4": "table4", "7a": "fig7a
 @click.argument("snakemake_args", nargs=-1, type=click.UNPROCESSED)
 def cell_command(table, dataset, configfiles, cores, no_report, dry_run, snakemake_args,
                  **match) -> None:
-    """Rerun a table cell: its sampling and metrics jobs, then the report.
+    """Rerun a table cell (every replicate, or one with --seed): sampling, metrics, report.
 
     Training and reference statistics that exist are never redone (mtime triggers only, their
-    inputs considered ancient). Extra arguments after `--` go to snakemake (e.g. --profile slurm).
+    inputs considered ancient). Extra arguments after `--` go to snakemake (e.g. --profile
+    workflow/profiles/slurm).
     """
     try:
         config = wp.load_config(list(configfiles))
-        cells = wp.select_cells(wp.build_plan(config), USES[table], dataset, **match)
+        cells = workflow_cell.select_cells(wp.build_plan(config), USES[table], dataset, **match)
     except (ValueError, FileNotFoundError) as err:
         raise click.ClickException(str(err)) from err
     for c in cells:
         click.echo(f"cell: {c.stem}")
-    cmd = wp.cell_command(cells, list(configfiles), cores, report=not no_report,
-                          dry_run=dry_run, extra=list(snakemake_args))
+    cmd = workflow_cell.cell_command(cells, list(configfiles), cores, report=not no_report,
+                                     dry_run=dry_run, extra=list(snakemake_args))
     click.echo("$ " + shlex.join(cmd), err=True)
     # The rules call `harness`: if it is not on PATH, use the one running now.
     env = dict(os.environ)

@@ -11,8 +11,9 @@ from harness.sampling import SAMPLERS, SampleRequest, sample
 
 @click.command("sample")
 @click.option("--checkpoint", required=True, type=click.Path(),
-              help="EMA checkpoint, e.g. RUN/ema_0.9999_000200.pt (its run's status.json, if "
-                   "'diverged', is propagated: 0 images, status 'diverged at step N').")
+              help="EMA checkpoint, e.g. RUN/ema_0.9999_000200.pt. A divergence record in its "
+                   "place (or, without the file, a 'diverged' RUN/status.json) is propagated: "
+                   "0 images, status 'diverged at step N'.")
 @click.option("--sampler", required=True, type=click.Choice(SAMPLERS),
               help="ddpm: ancestral (learned variance); ddim: DDIM with --eta.")
 @click.option("--steps", required=True, type=int, help="Sampling steps (respaced).")

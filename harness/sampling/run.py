@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from harness.checkpoint import load_model
+from harness.checkpoint import divergence_of, load_model
 from harness.diffusion import create_diffusion
 from harness.runtime import distributed, write_npz_atomic
 from harness.sampling.chunks import ChunkStore, batches_of
@@ -105,7 +105,10 @@ def _diverged(req: SampleRequest, message: str) -> dict:
 
 def sample(req: SampleRequest) -> dict:
     """Sample (or finish sampling) `req.num_samples` images; returns the meta dict."""
-    message = diverged_message(Path(req.checkpoint).parent)
+    # A divergence record in place of the checkpoint says the run never reached it; a run
+    # directory without the file (trained before records existed) is read from status.json.
+    message = (divergence_of(req.checkpoint) if Path(req.checkpoint).is_file()
+               else diverged_message(Path(req.checkpoint).parent))
     if message is not None:
         if distributed.launched_rank() != 0:
             return {"status": message, "num_samples": 0}

@@ -27,6 +27,11 @@ from harness.diffusion import create_diffusion
 from harness.models import create_model
 from harness.runtime import distributed, seeds
 from harness.training.batches import StepBatches, step_draws
+from harness.training.checkpoints import (
+    ema_checkpoint_path,
+    restore_from_states,
+    write_divergence_records,
+)
 from harness.training.config import TrainConfig, check_or_write_config
 from harness.training.ema import EMA
 from harness.training.log import LossLog
@@ -34,11 +39,6 @@ from harness.training.state import capture_rng, load_newest_state, restore_rng, 
 from harness.training.status import clear_status, read_status, write_status
 
 CACHE_LIMIT_BYTES = 1 << 30  # decode small datasets into memory once ("auto")
-
-
-def ema_checkpoint_path(run_dir: str | Path, rate: str, iteration: int) -> Path:
-    """ADM's name for the EMA weights of `rate` after `iteration` steps."""
-    return Path(run_dir) / f"ema_{rate}_{iteration:06d}.pt"
 
 
 def _open_dataset(config: TrainConfig) -> ImageDataset:
@@ -85,10 +85,14 @@ def train(config: TrainConfig) -> dict:
     run_dir = Path(config.run_dir)
     if info.is_main and (run_dir / "config.json").exists():
         check_or_write_config(config)  # refuse other options before anything else
+    if info.is_main:  # a kill between the last state and the end lost no checkpoint
+        restore_from_states(config)
     done = _finished(config, info)
     if done is not None:
         if done.get("status") == "completed":
             _warn_unreachable(config, int(done.get("step", 0)), config.ema_rates())
+        elif info.is_main:
+            write_divergence_records(config, done)
         return done
 
     # Bad data, architecture or diffusion options fail here, before anything is written.
@@ -174,6 +178,8 @@ def train(config: TrainConfig) -> dict:
 
     bar.close()
     if info.is_main:
+        if status["status"] == "diverged":
+            write_divergence_records(config, status)
         write_status(run_dir, status["status"], status["step"], status.get("message", ""))
     distributed.barrier(info)
     distributed.shutdown(info)

@@ -3,23 +3,26 @@
 
 rule analyze:
     input:
-        status="results/train/{dataset}/{target}-{weighting}/status.json",
+        checkpoint=checkpoint_of,
+        images="results/data/{dataset}",
         manifest="results/data/{dataset}.json",
     output:
-        mse="results/analysis/{dataset}/{target}-{weighting}/{iteration}/mse.json",
-        x0="results/analysis/{dataset}/{target}-{weighting}/{iteration}/x0.npz",
+        mse="results/analysis/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/mse.json",
+        x0="results/analysis/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/x0.npz",
+    log:
+        "results/logs/analysis/{dataset}/{target}-{weighting}/seed{seed}/{iteration}.log",
+    retries: res("analysis", "retries")
+    conda:
+        HARNESS_ENV
+    threads: res("analysis", "cpus")
+    resources:
+        **job_resources("analysis"),
     params:
-        checkpoint=checkpoint_path,
-        data=lambda wc, input: input.manifest.removesuffix(".json"),
+        launch=lambda wc, resources: launcher(resources),
         num_images=config["analysis"]["num_images"],
         stride=config["analysis"]["stride"],
         seed=config["analysis"]["seed"],
-    log:
-        "results/logs/analysis/{dataset}/{target}-{weighting}/{iteration}.log",
-    threads: res("analysis", "cpus")
-    resources:
-        **slurm("analysis"),
     shell:
-        "harness analyze --checkpoint {params.checkpoint} --data {params.data}"
+        "{params.launch} analyze --checkpoint {input.checkpoint} --data {input.images}"
         " --out-mse {output.mse} --out-x0 {output.x0} --num-images {params.num_images}"
         " --stride {params.stride} --seed {params.seed} > {log} 2>&1"

@@ -1,21 +1,35 @@
 # Targets and per-stage settings computed from the validated config (see harness/workflow_plan.py,
 # which `harness cell` and `harness estimate` share so that all three agree on every path).
 import os
+import re
 import subprocess
 
 from harness import workflow_plan as wp
+from harness import workflow_train as wt
 
-wp.validate_config(config)  # fills the defaults inside `datasets` entries too; same schema
+# Fills the defaults inside `datasets` entries too (the same schema as the Snakefile's).
+wp.validate_config(config)
 PLAN = wp.build_plan(config)
 CELLS = PLAN.unique_cells()
 RUNS = sorted(PLAN.runs)
-DATASETS = sorted({run[0] for run in RUNS})
+UNREACHABLE = wt.unreachable_checkpoints(config, PLAN)
+if UNREACHABLE:
+    raise ValueError("\n".join(UNREACHABLE))
+
+# One software environment for every rule (the same pins as pyproject.toml); the container
+# image (workflow/envs/harness.def) is built from the same pins.
+HARNESS_ENV = "../envs/harness.yaml"
 
 
 def code_commit():
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                             cwd=workflow.basedir, check=True)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=workflow.basedir,
+            check=True,
+        )
         return out.stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -25,6 +39,7 @@ wildcard_constraints:
     dataset="[a-z][a-z0-9_]*",
     target="eps|x0|v",
     weighting="[a-z][a-z0-9_]*",
+    seed="[0-9]+",
     iteration="[0-9]+",
     sampler="ddpm|ddim",
     steps="[0-9]+",
@@ -35,16 +50,27 @@ def res(stage, key):
     return config["resources"][stage][key]
 
 
-def slurm(stage):
-    """The resources block of every rule: scheduling locally, the request on SLURM."""
-    return dict(
-        gpu=res(stage, "gpus"),
+def job_resources(stage):
+    """A rule's resources: what the local scheduler counts and what SLURM is asked for. Keys
+    the config leaves empty are left out, so that the executor's own defaults apply
+    (--default-resources slurm_account=..., the cluster's default partition); CPU-only stages
+    carry no gpu key at all (some executors reject gpu=0)."""
+    out = dict(
         cpus_per_task=res(stage, "cpus"),
         mem_mb=res(stage, "mem_mb"),
+        disk_mb=res(stage, "disk_mb"),
         runtime=res(stage, "runtime"),
-        slurm_account=config["slurm_account"],
-        slurm_partition=config["slurm_partition"],
     )
+    if res(stage, "gpus"):
+        out["gpu"] = res(stage, "gpus")
+        if config["slurm_gpu_model"]:
+            out["gpu_model"] = config["slurm_gpu_model"]
+    for key in ("slurm_account", "slurm_partition"):
+        if config[key]:
+            out[key] = config[key]
+    if config["slurm_constraint"]:
+        out["constraint"] = config["slurm_constraint"]
+    return out
 
 
 def opt(flag, value):
@@ -52,33 +78,57 @@ def opt(flag, value):
     return "" if value in (None, "") else f"{flag} {value}"
 
 
-def run_dir(wc):
-    return f"results/train/{wc.dataset}/{wc.target}-{wc.weighting}"
+def run_of(wc):
+    """The run a job belongs to: (dataset, target, weighting, training seed)."""
+    return (wc.dataset, wc.target, wc.weighting, int(wc.seed))
 
 
-def checkpoint_path(wc):
-    rate = config["training"]["ema_rate"]
-    return f"{run_dir(wc)}/ema_{rate}_{int(wc.iteration):06d}.pt"
+def checkpoint_of(wc):
+    """The EMA checkpoint a sample or analysis job reads (declared as its input)."""
+    return wt.checkpoint_path(config, run_of(wc), int(wc.iteration))
+
+
+def previous_checkpoint(wc):
+    """A training job's input: the checkpoint of the run's previous evaluation iteration."""
+    it = wt.previous_iteration(config, PLAN, run_of(wc), int(wc.iteration))
+    return [] if it is None else [wt.checkpoint_path(config, run_of(wc), it)]
 
 
 def train_args(wc):
-    run = (wc.dataset, wc.target, wc.weighting)
-    iters = wp.eval_iterations(config, PLAN, run)
+    run, it = run_of(wc), int(wc.iteration)
     t, d = config["training"], config["diffusion"]
-    args = {**wp.model_config(config, wc.dataset)}
+    # Sorted: the command (a param, so a rerun trigger) must not depend on the YAML's key order.
+    args = dict(sorted(wp.model_config(config, wc.dataset).items()))
     args.update(
-        target=wc.target, weighting=wc.weighting, noise_schedule=d["noise_schedule"],
-        diffusion_steps=d["steps"], p2_gamma=d["p2_gamma"], p2_k=d["p2_k"],
-        min_snr_gamma=d["min_snr_gamma"], lr=t["lr"], batch_size=t["batch_size"],
-        ema_rate=t["ema_rate"], max_steps=max(iters), save_every=min(t["save_every"], max(iters)),
-        eval_iterations=",".join(map(str, iters)), seed=t["seed"], grad_clip=t["grad_clip"],
-        precision=t["precision"], weight_decay=t["weight_decay"],
+        target=wc.target,
+        weighting=wc.weighting,
+        noise_schedule=d["noise_schedule"],
+        diffusion_steps=d["steps"],
+        p2_gamma=d["p2_gamma"],
+        p2_k=d["p2_k"],
+        min_snr_gamma=d["min_snr_gamma"],
+        lr=t["lr"],
+        batch_size=t["batch_size"],
+        ema_rate=t["ema_rate"],
+        max_steps=it,
+        save_every=min(t["save_every"], it),
+        eval_iterations=",".join(map(str, wt.segment_iterations(config, PLAN, run, it))),
+        seed=run[3],
+        grad_clip=t["grad_clip"],
+        precision=t["precision"],
+        weight_decay=t["weight_decay"],
     )
     return " ".join(wp.cli_args(args))
 
 
-def launcher(wc, resources):
-    """One process, or torchrun inside the single SLURM task for multi-GPU training."""
-    if int(resources.gpu) > 1:
-        return f'torchrun --standalone --nproc_per_node {resources.gpu} "$(command -v harness)"'
-    return "harness"
+def launcher(resources, torchrun=False):
+    """The command prefix of a job: `harness`, on its own GPUs when the stage uses any (a
+    free device per job on a workstation; SLURM's allocation on a cluster), and for
+    multi-GPU training torchrun inside the single task."""
+    gpus = int(resources.get("gpu", 0))
+    if not gpus:
+        return "harness"
+    run = "harness"
+    if torchrun and gpus > 1:
+        run = f'torchrun --standalone --nproc_per_node {gpus} "$(command -v harness)"'
+    return f"harness on-gpus --gpus {gpus} -- {run}"

@@ -5,6 +5,14 @@ rule prepare:
     output:
         images=directory("results/data/{dataset}"),
         manifest="results/data/{dataset}.json",
+    log:
+        "results/logs/prepare/{dataset}.log",
+    retries: res("data", "retries")
+    conda:
+        HARNESS_ENV
+    threads: res("data", "cpus")
+    resources:
+        **job_resources("data"),
     params:
         source=lambda wc: wp.data_source(config, wc.dataset),
         resolution=lambda wc: config["datasets"][wc.dataset]["resolution"],
@@ -18,11 +26,6 @@ rule prepare:
             if x
         ),
         seed=lambda wc: config["datasets"][wc.dataset]["seed"],
-    log:
-        "results/logs/prepare/{dataset}.log",
-    threads: res("data", "cpus")
-    resources:
-        **slurm("data"),
     shell:
         "harness prepare --dataset {wildcards.dataset} --source {params.source:q}"
         " --resolution {params.resolution} --out {output.images} --seed {params.seed}"

@@ -3,10 +3,18 @@
 
 rule metrics:
     input:
-        samples="results/samples/{dataset}/{target}-{weighting}/{iteration}/{sampler}{steps}.npz",
+        samples="results/samples/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/{sampler}{steps}.npz",
         refstats="results/refstats/{dataset}.npz",
     output:
-        "results/metrics/{dataset}/{target}-{weighting}/{iteration}/{sampler}{steps}.json",
+        "results/metrics/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/{sampler}{steps}.json",
+    log:
+        "results/logs/metrics/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/{sampler}{steps}.log",
+    retries: res("metrics", "retries")
+    conda:
+        HARNESS_ENV
+    threads: res("metrics", "cpus")
+    resources:
+        **job_resources("metrics"),
     params:
         kid=config["metrics"]["kid_subset_size"],
         seed=config["metrics"]["seed"],
@@ -21,13 +29,9 @@ rule metrics:
             )
             if x
         ),
-    log:
-        "results/logs/metrics/{dataset}/{target}-{weighting}/{iteration}/{sampler}{steps}.log",
-    threads: res("metrics", "cpus")
-    resources:
-        **slurm("metrics"),
+        launch=lambda wc, resources: launcher(resources),
     shell:
-        "harness metrics --samples {input.samples} --refstats {input.refstats} --out {output}"
+        "{params.launch} metrics --samples {input.samples} --refstats {input.refstats} --out {output}"
         " --dataset {wildcards.dataset} --target {wildcards.target}"
         " --weighting {wildcards.weighting} --iteration {wildcards.iteration}"
         " --sampler {wildcards.sampler} --steps {wildcards.steps} --kid-subset-size {params.kid}"

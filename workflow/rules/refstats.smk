@@ -3,11 +3,20 @@
 
 rule refstats:
     input:
+        images="results/data/{dataset}",
         manifest="results/data/{dataset}.json",
     output:
         "results/refstats/{dataset}.npz",
+    log:
+        "results/logs/refstats/{dataset}.log",
+    retries: res("refstats", "retries")
+    conda:
+        HARNESS_ENV
+    threads: res("refstats", "cpus")
+    resources:
+        **job_resources("refstats"),
     params:
-        data=lambda wc, input: input.manifest.removesuffix(".json"),
+        launch=lambda wc, resources: launcher(resources),
         extra=" ".join(
             x
             for x in (
@@ -17,10 +26,5 @@ rule refstats:
             )
             if x
         ),
-    log:
-        "results/logs/refstats/{dataset}.log",
-    threads: res("refstats", "cpus")
-    resources:
-        **slurm("refstats"),
     shell:
-        "harness refstats --data {params.data} --out {output} {params.extra} > {log} 2>&1"
+        "{params.launch} refstats --data {input.images} --out {output} {params.extra} > {log} 2>&1"

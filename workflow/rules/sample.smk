@@ -1,31 +1,35 @@
 # sample: an EMA checkpoint x sampler x steps -> N samples (npz) + a preview grid.
-# Input is the run's status.json (see train.smk); the checkpoint path is a parameter.
+# Replicate r samples with seed sampling.seed + r (paired x_T and noise across weightings).
+# Input: the EMA checkpoint itself (a divergence record if the run never reached it).
 
 
 rule sample:
     input:
-        status="results/train/{dataset}/{target}-{weighting}/status.json",
+        checkpoint=checkpoint_of,
     output:
-        samples="results/samples/{dataset}/{target}-{weighting}/{iteration}/{sampler}{steps}.npz",
+        samples="results/samples/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/{sampler}{steps}.npz",
         grid=report(
-            "results/samples/{dataset}/{target}-{weighting}/{iteration}/{sampler}{steps}.png",
+            "results/samples/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/{sampler}{steps}.png",
             category="Samples",
             subcategory="{dataset}",
             caption="../report/samples.rst",
         ),
-    params:
-        checkpoint=checkpoint_path,
-        num_samples=config["sampling"]["num_samples"],
-        batch_size=config["sampling"]["batch_size"],
-        seed=config["sampling"]["seed"],
-        eta=config["sampling"]["eta"],
     log:
-        "results/logs/sample/{dataset}/{target}-{weighting}/{iteration}/{sampler}{steps}.log",
+        "results/logs/sample/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/{sampler}{steps}.log",
+    retries: res("sample", "retries")
+    conda:
+        HARNESS_ENV
     threads: res("sample", "cpus")
     resources:
-        **slurm("sample"),
+        **job_resources("sample"),
+    params:
+        num_samples=config["sampling"]["num_samples"],
+        batch_size=config["sampling"]["batch_size"],
+        seed=lambda wc: wp.sample_seed(config, int(wc.seed)),
+        eta=config["sampling"]["eta"],
+        launch=lambda wc, resources: launcher(resources),
     shell:
-        "harness sample --checkpoint {params.checkpoint} --sampler {wildcards.sampler}"
+        "{params.launch} sample --checkpoint {input.checkpoint} --sampler {wildcards.sampler}"
         " --steps {wildcards.steps} --num-samples {params.num_samples}"
         " --batch-size {params.batch_size} --seed {params.seed} --eta {params.eta}"
         " --out {output.samples} --grid {output.grid} > {log} 2>&1"

@@ -1,25 +1,54 @@
-# train: dataset x target x weighting -> EMA checkpoints at every iteration the cells need.
-# The declared output is status.json, written last by `harness train`; the checkpoints and the
-# resumable train_state files are not declared, so that a job killed at a partition's time limit
-# keeps them: Snakemake resubmits it (retries) and `harness train` resumes from the last state.
+# train: dataset x target x weighting x seed -> EMA checkpoints at every iteration the cells need.
+#
+# Design: one job per (run, evaluation iteration). Its output is that iteration's EMA
+# checkpoint, protected (read-only) once written; its input is the checkpoint of the run's
+# previous evaluation iteration, so a run's jobs execute in order and each resumes the run
+# directory where the previous one stopped (harness train continues from the newest
+# train_state_*.pt; --max-steps is this job's iteration, --eval-iterations those up to it).
+# Why this shape, given Snakemake's semantics:
+# - Snakemake deletes the outputs of a failed job and the existing outputs of a job before
+#   rerunning it. Here a job's only output is its own checkpoint: the training states and the
+#   checkpoints of earlier iterations are never outputs of a job that can fail or rerun, so a
+#   job killed at a partition's time limit keeps everything its retry (`retries`) resumes from.
+#   If the kill lands after the job's last training state but before it exits, the deleted
+#   checkpoint is rebuilt from that state (harness.training.checkpoints).
+# - Checkpoints of iterations already passed cannot be regenerated, hence protected(): a
+#   forced or parameter-triggered rerun of a finished job stops with Snakemake's
+#   ProtectedOutputException instead of deleting it. Asking for an iteration that training
+#   has already passed fails when the DAG is built (harness.workflow_train).
+# - Appending an iteration (e.g. one more Fig. 7a point) adds one job whose input is the
+#   last existing checkpoint; no earlier job's input, command or params change (each command
+#   names only iterations up to its own), so nothing finished reruns.
+# - Samples and analyses take the checkpoint they read as a declared input, so they depend on
+#   that checkpoint only (not on the run's later iterations) and stage on any storage.
+# - A diverged run still ends every job: harness train writes a divergence record in place of
+#   each checkpoint it never reaches, which `harness sample` turns into a 'diverged' cell.
+# status.json (how the run ended) is written by the run's last job and read by the report.
 
 
 rule train:
     input:
+        images="results/data/{dataset}",
         manifest="results/data/{dataset}.json",
+        previous=previous_checkpoint,
     output:
-        "results/train/{dataset}/{target}-{weighting}/status.json",
-    params:
-        data=lambda wc, input: input.manifest.removesuffix(".json"),
-        run_dir=lambda wc, output: os.path.dirname(output[0]),
-        args=train_args,
-        launch=launcher,
+        checkpoint=protected(
+            "results/train/{dataset}/{target}-{weighting}/seed{seed}/ema_{rate}_{iteration}.pt"
+        ),
     log:
-        "results/logs/train/{dataset}/{target}-{weighting}.log",
-    threads: res("train", "cpus")
+        "results/logs/train/{dataset}/{target}-{weighting}/seed{seed}/ema_{rate}_{iteration}.log",
+    wildcard_constraints:
+        rate=re.escape(wt.ema_rate_name(config)),
     retries: res("train", "retries")
+    conda:
+        HARNESS_ENV
+    threads: res("train", "cpus")
     resources:
-        **slurm("train"),
+        **job_resources("train"),
+    params:
+        run_dir=lambda wc, output: os.path.dirname(output.checkpoint),
+        args=train_args,
+        launch=lambda wc, resources: launcher(resources, torchrun=True),
     shell:
-        "{params.launch} train --data {params.data} --run-dir {params.run_dir} {params.args}"
+        "{params.launch} train --data {input.images} --run-dir {params.run_dir} {params.args}"
         " >> {log} 2>&1"

@@ -1,0 +1,155 @@
+"""Replicates in the plan: seeds per cell, common random numbers, the A/A control's two arms,
+per-experiment overrides, plan.json fields, and `harness estimate` counting replicate jobs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness import workflow_plan as wp
+from harness.estimate import estimate
+
+PRESETS = Path(__file__).resolve().parent.parent / "workflow" / "config"
+
+
+def smoke(edit=None) -> dict:
+    config = yaml.safe_load((PRESETS / "smoke.yaml").read_text())
+    if edit:
+        edit(config)
+    return wp.validate_config(config)
+
+
+def slots(plan: wp.Plan, use: str) -> dict[tuple, list[dict]]:
+    """Plan entries of `use` grouped by everything but the replicate."""
+    out = defaultdict(list)
+    for c in plan.cells:
+        if use in c["uses"]:
+            out[(c["dataset"], c["target"], c["weighting"], c["iteration"], c["sampler"],
+                 c["steps"], c.get("paper_iteration"), c["arm"])].append(c)
+    return out
+
+
+def test_each_slot_has_one_entry_per_replicate_with_paired_seeds():
+    config = smoke(lambda c: (c["training"].update(seed=5), c["sampling"].update(seed=40)))
+    plan = wp.build_plan(config)
+    for use in wp.USES:
+        for key, entries in slots(plan, use).items():
+            assert sorted(e["replicate"] for e in entries) == [0, 1], (use, key)
+            for e in entries:  # replicate r: training seed 5 + r, sampling seed 40 + r
+                assert (e["seed"], e["sample_seed"]) == (5 + e["replicate"], 40 + e["replicate"])
+                assert f"/seed{e['seed']}/" in e["metrics"] and f"/seed{e['seed']}/" in e["grid"]
+    # Two weightings at the same replicate share every seed (common random numbers).
+    t1 = [c for c in plan.cells if "table1" in c["uses"] and c["steps"] == 4]
+    by_r = defaultdict(set)
+    for c in t1:
+        by_r[c["replicate"]].add((c["seed"], c["sample_seed"]))
+    assert all(len(seeds) == 1 for seeds in by_r.values()) and len(by_r) == 2
+    assert {run[3] for run in plan.runs} == {5, 6, 1005, 1006}
+
+
+def test_calibration_arms_share_the_main_runs_and_pair_the_control():
+    plan = wp.build_plan(smoke())
+    cal = [c for c in plan.cells if "calibration" in c["uses"]]
+    main = {c["replicate"]: c for c in cal if c["arm"] == "main"}
+    control = {c["replicate"]: c for c in cal if c["arm"] == "control"}
+    assert sorted(main) == sorted(control) == [0, 1]
+    for r in (0, 1):
+        assert (main[r]["seed"], control[r]["seed"]) == (r, 1000 + r)
+        assert main[r]["sample_seed"] == control[r]["sample_seed"] == r  # paired by r
+        assert {k: v for k, v in main[r].items() if k not in ("seed", "metrics", "grid", "arm",
+                                                              "_cell", "uses")} == \
+            {k: v for k, v in control[r].items() if k not in ("seed", "metrics", "grid", "arm",
+                                                              "_cell", "uses")}
+        # The main arm is Table 1's cell (one entry, one job); the control arm is new.
+        assert "table1" in main[r]["uses"] and control[r]["uses"] == ["calibration"]
+    without = wp.build_plan(smoke(lambda c: c["experiments"].pop("calibration")))
+    extra = set(plan.runs) - set(without.runs)
+    assert extra == {("tiny", "eps", "constant", 1000), ("tiny", "eps", "constant", 1001)}
+    assert len(plan.unique_cells()) - len(without.unique_cells()) == 2
+
+
+def test_experiment_replicates_override_the_global_count():
+    config = smoke(lambda c: (c.update(replicates=1),
+                              c["experiments"]["fig7b"].update(replicates=3)))
+    plan = wp.build_plan(config)
+    assert {len(v) for v in slots(plan, "table1").values()} == {1}
+    assert {len(v) for v in slots(plan, "fig7b").values()} == {3}
+    # Replicate 0 of a cell in both is one entry; its other replicates serve Fig. 7b only.
+    shared = [c for c in plan.cells if c["weighting"] == "debias" and c["steps"] == 4
+              and c["iteration"] == 6 and c["target"] == "eps" and c["paper_dataset"] == "ffhq"
+              and "paper_iteration" not in c]
+    assert sorted((c["seed"], sorted(c["uses"])) for c in shared) == [
+        (0, ["fig7a", "fig7b", "table1"]), (1, ["fig7b"]), (2, ["fig7b"])]
+
+
+def test_plan_json_carries_replicates_seeds_and_runs_per_seed():
+    config = smoke()
+    plan = wp.build_plan(config)
+    doc = wp.plan_json(config, plan, "abc")
+    assert doc["replicates"] == 2
+    for c in doc["cells"]:
+        assert {"seed", "sample_seed", "replicate", "arm"} <= set(c) and "_cell" not in c
+    runs = {(t["dataset"], t["target"], t["weighting"], t["seed"]) for t in doc["training"]}
+    assert runs == set(plan.runs) and len(runs) == len(doc["training"])
+    for t in doc["training"]:
+        assert t["run_dir"] == f"results/train/{t['dataset']}/{t['target']}-{t['weighting']}/" \
+                               f"seed{t['seed']}"
+    # Analyses run on replicate 0 only.
+    assert {a["seed"] for a in doc["analysis"]} == {0}
+    assert all("/seed0/" in a["mse"] for a in doc["analysis"])
+
+
+@pytest.mark.parametrize("bad, message", [
+    (lambda c: c.update(replicates=0), "config key replicates: 0 is less than the minimum"),
+    (lambda c: c["experiments"]["table1"].update(replicates=1001),
+     "config key experiments.table1.replicates: 1001 is greater than the maximum"),
+    (lambda c: c["experiments"]["calibration"].update(dataset="nope"),
+     "experiments.calibration.dataset: unknown dataset 'nope'"),
+])
+def test_bad_replicate_settings_name_the_key(bad, message):
+    with pytest.raises(ValueError, match=message):
+        wp.build_plan(smoke(bad))
+
+
+def test_estimate_counts_replicate_runs_and_cells(tmp_path):
+    def config(n):
+        return smoke(lambda c: (c.update(replicates=n), c["experiments"].pop("calibration")))
+
+    one, three = estimate(config(1), tmp_path, 10), estimate(config(3), tmp_path, 10)
+    plan1 = wp.build_plan(config(1))
+    analysis_only = {run for run in plan1.runs if run[2] == "snr"}  # Fig. 10's 1/SNR run
+    cell_runs = len(plan1.runs) - len(analysis_only)
+    assert three["stages"]["train"]["jobs"] == 3 * cell_runs + len(analysis_only)
+    for stage in ("sample", "metrics"):
+        assert three["stages"][stage]["jobs"] == 3 * one["stages"][stage]["jobs"]
+        assert three["stages"][stage]["gpu_hours"] == pytest.approx(
+            3 * one["stages"][stage]["gpu_hours"], rel=1e-12)
+    for stage in ("refstats", "analysis"):  # once per dataset / on replicate 0
+        assert three["stages"][stage] == one["stages"][stage]
+
+
+def test_dag_has_one_job_per_replicate(tmp_path):
+    """The smoke preset's DAG: a train job per checkpoint of each (run, seed), a sample and
+    metrics job per replicate cell, and every path carries its seed."""
+    from test_workflow import job_counts, snakemake
+
+    plan = wp.build_plan(smoke())
+    out = snakemake(["-n", "-p", "--forceall", "--configfile", str(PRESETS / "smoke.yaml")],
+                    tmp_path)
+    counts = job_counts(out.stdout)
+    config = smoke()
+    assert counts["train"] == sum(len(wp.eval_iterations(config, plan, r)) for r in plan.runs)
+    assert counts["sample"] == counts["metrics"] == len(plan.unique_cells())
+    assert counts["analyze"] == len(plan.analysis)
+    for cell in plan.unique_cells():
+        assert cell.metrics_path() in out.stdout
+    # The control arm's replicate 1 trains with seed 1001 and samples with sampling.seed + 1.
+    commands = [c.removeprefix("Shell command: ") for c in out.stdout.splitlines()
+                if "seed1001" in c]
+    train = [c for c in commands if c.startswith("harness train")]
+    sample = [c for c in commands if c.startswith("harness sample")]
+    assert train and all(" --seed 1001 " in c for c in train)
+    assert sample and all(" --seed 1 " in c for c in sample)
