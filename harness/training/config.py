@@ -90,10 +90,10 @@ class TrainConfig:
                 f"batch_size {self.batch_size} (global) is not divisible by the "
                 f"{self.world_size} processes of this job"
             )
-        bad = [i for i in self.eval_iterations if not 1 <= i <= self.max_steps]
+        bad = [i for i in self.eval_iterations if not 0 <= i <= self.max_steps]
         if bad:
             raise ValueError(
-                f"eval_iterations {bad} are outside 1..max_steps ({self.max_steps})"
+                f"eval_iterations {bad} are outside 0..max_steps ({self.max_steps})"
             )
         self.ema_rates()  # validates
 

@@ -5,6 +5,8 @@ Per step: the batch, flips, timesteps and noise of step `s` come from `(seed, ra
 (the weighting is applied inside the diffusion, in one place), then AdamW and the EMAs are
 updated. Iteration `n` means "after n optimizer steps"; `ema_{rate}_{n:06d}.pt` holds the
 EMA after n steps (ADM's own names are off by one: it saves before counting the step).
+Iteration 0 is the initial weights (ADM's EMA starts from them): the untrained baseline that
+shows how far training moved the metrics.
 """
 
 from __future__ import annotations
@@ -122,6 +124,8 @@ def train(config: TrainConfig) -> dict:
 
     batches.start = start
     _warn_unreachable(config, start, ema.rates)
+    if start == 0 and 0 in config.eval_iterations and info.is_main:
+        _save_ema(config, 0, model, ema)
     workers = config.num_workers
     if workers < 0:
         workers = min(4, os.cpu_count() or 1) if device.type == "cuda" else 0
@@ -188,11 +192,7 @@ def _save_points(config: TrainConfig, info: distributed.Dist, iteration: int,
         return
     if info.is_main:
         if is_eval:
-            for rate in ema.rates:
-                save_checkpoint(ema_checkpoint_path(config.run_dir, rate, iteration),
-                                ema.state_dict(model, rate), config.model_config(),
-                                config.diffusion_config(), step=iteration,
-                                ema_rate=float(rate))
+            _save_ema(config, iteration, model, ema)
         save_state(config.run_dir, iteration, {
             "model": model.state_dict(), "ema": ema.to_state(),
             "optimizer": opt.state_dict(), "rng": capture_rng(),
@@ -200,3 +200,10 @@ def _save_points(config: TrainConfig, info: distributed.Dist, iteration: int,
         })
     distributed.barrier(info)
 
+
+
+def _save_ema(config: TrainConfig, iteration: int, model: torch.nn.Module, ema: EMA) -> None:
+    for rate in ema.rates:
+        save_checkpoint(ema_checkpoint_path(config.run_dir, rate, iteration),
+                        ema.state_dict(model, rate), config.model_config(),
+                        config.diffusion_config(), step=iteration, ema_rate=float(rate))
