@@ -116,6 +116,8 @@ def train(config: TrainConfig) -> dict:
         restore_rng(state["rng"])
         start = int(state["step"])
         del state
+    if start == 0 and 0 in config.eval_iterations and info.is_main:
+        _save_ema(config, 0, model, ema)
     net = model
     if info.enabled:
         net = DistributedDataParallel(
@@ -124,8 +126,6 @@ def train(config: TrainConfig) -> dict:
 
     batches.start = start
     _warn_unreachable(config, start, ema.rates)
-    if start == 0 and 0 in config.eval_iterations and info.is_main:
-        _save_ema(config, 0, model, ema)
     workers = config.num_workers
     if workers < 0:
         workers = min(4, os.cpu_count() or 1) if device.type == "cuda" else 0
