@@ -293,8 +293,8 @@ def test_loader_workers_do_not_change_the_run(tmp_path):
 
 
 def test_iteration_zero_is_the_initial_weights(tmp_path):
-    """EMA checkpoint 0 holds the seed's initial weights, whatever the weighting, and
-    resuming a run that is past step 0 does not overwrite it."""
+    """EMA checkpoint 0 holds the seed's initial weights, whatever the weighting; resuming
+    leaves it alone, and a lost one is rebuilt from the seed."""
     data = make_images(tmp_path / "data")
     common = {"data": str(data), "image_size": 16, "num_channels": 32, "num_res_blocks": 1,
               "channel_mult": "1,2", "attention_resolutions": "", "batch_size": 4,
@@ -310,3 +310,8 @@ def test_iteration_zero_is_the_initial_weights(tmp_path):
     before = (tmp_path / "c" / "ema_0.9_000000.pt").stat().st_mtime_ns
     train(TrainConfig(run_dir=str(tmp_path / "c"), max_steps=3, weighting="constant", **common))
     assert (tmp_path / "c" / "ema_0.9_000000.pt").stat().st_mtime_ns == before
+    # Lost (e.g. a killed job's outputs deleted by the scheduler): rebuilt from the seed alone.
+    (tmp_path / "c" / "ema_0.9_000000.pt").unlink()
+    train(TrainConfig(run_dir=str(tmp_path / "c"), max_steps=4, weighting="constant", **common))
+    again = load_checkpoint(tmp_path / "c" / "ema_0.9_000000.pt")
+    assert again.meta["step"] == 0 and tensors_equal(again.state_dict, init_c.state_dict)

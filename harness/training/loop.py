@@ -6,7 +6,8 @@ Per step: the batch, flips, timesteps and noise of step `s` come from `(seed, ra
 updated. Iteration `n` means "after n optimizer steps"; `ema_{rate}_{n:06d}.pt` holds the
 EMA after n steps (ADM's own names are off by one: it saves before counting the step).
 Iteration 0 is the initial weights (ADM's EMA starts from them): the untrained baseline that
-shows how far training moved the metrics.
+shows how far training moved the metrics. The seed alone determines them, so that checkpoint is
+written whenever it is asked for and missing, before any training state is loaded.
 """
 
 from __future__ import annotations
@@ -104,6 +105,8 @@ def train(config: TrainConfig) -> dict:
     if info.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
         check_or_write_config(config)
+        if 0 in config.eval_iterations:
+            _save_initial(config, model)
     distributed.barrier(info)
     ema = EMA(model, config.ema_rates())
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
@@ -116,8 +119,6 @@ def train(config: TrainConfig) -> dict:
         restore_rng(state["rng"])
         start = int(state["step"])
         del state
-    if start == 0 and 0 in config.eval_iterations and info.is_main:
-        _save_ema(config, 0, model, ema)
     net = model
     if info.enabled:
         net = DistributedDataParallel(
@@ -192,7 +193,11 @@ def _save_points(config: TrainConfig, info: distributed.Dist, iteration: int,
         return
     if info.is_main:
         if is_eval:
-            _save_ema(config, iteration, model, ema)
+            for rate in ema.rates:
+                save_checkpoint(ema_checkpoint_path(config.run_dir, rate, iteration),
+                                ema.state_dict(model, rate), config.model_config(),
+                                config.diffusion_config(), step=iteration,
+                                ema_rate=float(rate))
         save_state(config.run_dir, iteration, {
             "model": model.state_dict(), "ema": ema.to_state(),
             "optimizer": opt.state_dict(), "rng": capture_rng(),
@@ -201,9 +206,10 @@ def _save_points(config: TrainConfig, info: distributed.Dist, iteration: int,
     distributed.barrier(info)
 
 
-
-def _save_ema(config: TrainConfig, iteration: int, model: torch.nn.Module, ema: EMA) -> None:
-    for rate in ema.rates:
-        save_checkpoint(ema_checkpoint_path(config.run_dir, rate, iteration),
-                        ema.state_dict(model, rate), config.model_config(),
-                        config.diffusion_config(), step=iteration, ema_rate=float(rate))
+def _save_initial(config: TrainConfig, model: torch.nn.Module) -> None:
+    """The EMA checkpoints of iteration 0 that are missing, from the freshly seeded model."""
+    for rate in config.ema_rates():
+        path = ema_checkpoint_path(config.run_dir, rate, 0)
+        if not path.exists():
+            save_checkpoint(path, model.state_dict(), config.model_config(),
+                            config.diffusion_config(), step=0, ema_rate=float(rate))
