@@ -310,6 +310,15 @@ def test_iteration_zero_is_the_initial_weights(tmp_path):
     before = (tmp_path / "c" / "ema_0.9_000000.pt").stat().st_mtime_ns
     train(TrainConfig(run_dir=str(tmp_path / "c"), max_steps=3, weighting="constant", **common))
     assert (tmp_path / "c" / "ema_0.9_000000.pt").stat().st_mtime_ns == before
+    # A job of zero steps writes only the initial checkpoint (the workflow's job for
+    # iteration 0); the run then trains on from scratch to the same weights.
+    zero = TrainConfig(run_dir=str(tmp_path / "z"), max_steps=0, weighting="constant",
+                       **{**common, "eval_iterations": (0,)})
+    assert train(zero) == {"status": "completed", "step": 0}
+    assert sorted(p.name for p in (tmp_path / "z").glob("*.pt")) == ["ema_0.9_000000.pt"]
+    train(TrainConfig(run_dir=str(tmp_path / "z"), max_steps=2, weighting="constant", **common))
+    assert tensors_equal(load_checkpoint(tmp_path / "z" / "ema_0.9_000002.pt").state_dict,
+                         trained.state_dict)
     # Lost (e.g. a killed job's outputs deleted by the scheduler): rebuilt from the seed alone.
     (tmp_path / "c" / "ema_0.9_000000.pt").unlink()
     train(TrainConfig(run_dir=str(tmp_path / "c"), max_steps=4, weighting="constant", **common))
