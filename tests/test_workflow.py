@@ -183,7 +183,7 @@ def test_paper_dag(tmp_path):
 
 def test_default_config_is_quick_and_not_merged(tmp_path):
     out = snakemake(["-n", "--forceall"], ROOT)  # whatever results/ already holds
-    assert job_counts(out.stdout)["prepare"] == 3
+    assert job_counts(out.stdout)["prepare"] == 1  # quick.yaml: one dataset
     cfg = write_config(tmp_path, "smoke", lambda c: c["experiments"].pop("table2"))
     out = snakemake(["-n", "--configfile", str(cfg)], tmp_path)
     assert "results/data/shapes_large" not in out.stdout  # quick.yaml not merged underneath
