@@ -226,7 +226,8 @@ def build_plan(config: dict, check_paths: bool = True) -> Plan:
         offset = CONTROL_SEED_OFFSET if arm == "control" else 0
         for r in range(exp.get("replicates") or config["replicates"]):
             seed = base_seed + offset + r
-            cell = Cell(dataset, target, weighting, seed, int(iteration or default_it),
+            it = default_it if iteration is None else iteration
+            cell = Cell(dataset, target, weighting, seed, int(it),
                         exp.get("sampler") or default_sampler, int(steps))
             ident = (cell, paper, paper_iteration, arm)
             if ident not in merged:

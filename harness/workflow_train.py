@@ -56,8 +56,8 @@ def unreachable_checkpoints(config: dict, plan: Plan, root: str | Path = ".") ->
             status = json.loads((folder / "status.json").read_text())
         diverged_at = status.get("step") if status.get("status") == "diverged" else None
         for it in eval_iterations(config, plan, run):
-            if (Path(root) / checkpoint_path(config, run, it)).exists() or it in steps:
-                continue
+            if it == 0 or (Path(root) / checkpoint_path(config, run, it)).exists() or it in steps:
+                continue  # iteration 0 is rebuilt from the seed alone
             if max(steps) > it and (diverged_at is None or it < diverged_at):
                 problems.append(
                     f"{run_dir(run)}: iteration {it} was asked for after training passed it "

@@ -76,7 +76,11 @@ def test_kid_equals_clean_fid_kernel_distance_with_our_seed():
     assert np.array_equal(np.random.get_state()[1], before)  # global RNG left as it was
     np.random.seed(7)
     theirs = kernel_distance(f1, f2, num_subsets=25, max_subset_size=20)
+    # clean-fid sums the subsets' float32 terms in float32: 25 terms, rel. error < 25 * 6e-8.
     assert ours["kid"] == pytest.approx(theirs, rel=1e-5)
+    np.random.seed(3)  # one subset: the same operations on the same draws, bit for bit
+    assert kid_from_features(f1, f2, subset_size=20, num_subsets=1, seed=3)["kid"] == \
+        kernel_distance(f1, f2, num_subsets=1, max_subset_size=20)
     assert ours["kid_std"] > 0 and ours["subset_size"] == 20
     again = kid_from_features(f1, f2, subset_size=20, num_subsets=25, seed=7)
     assert again == ours
@@ -108,6 +112,9 @@ def test_fid_eigh_equals_clean_fids_frechet_distance(n1, n2):
     args = (f1.mean(0), np.cov(f1, rowvar=False), f2.mean(0), np.cov(f2, rowvar=False))
     ours, theirs = fid_from_stats(*args, impl="eigh"), fid_from_stats(*args)
     assert ours == pytest.approx(theirs, rel=1e-6, abs=1e-9)
+    # From the rows themselves (the n x n form when n < d): the same number.
+    assert fid_from_stats(*args, impl="eigh", features1=f1) == pytest.approx(theirs, rel=1e-6,
+                                                                             abs=1e-9)
     # Against itself: 0 up to the square roots of rounding noise in a singular covariance.
     assert abs(fid_from_stats(args[0], args[1], args[0], args[1], impl="eigh")) < 1e-4
     with pytest.raises(ValueError, match="eigh"):

@@ -143,6 +143,30 @@ def test_cli_prepare(tmp_path):
     assert result.exit_code != 0 and "data_root" in result.output and "ffhq" in result.output
 
 
+def test_cli_prepare_keeps_torchvision_downloads_in_the_user_cache(tmp_path, monkeypatch):
+    """Without --cache-dir (as the workflow runs it), CIFAR-10 goes to ~/.cache/harness."""
+    import torchvision.datasets
+
+    roots = []
+
+    class FakeCIFAR10:  # torchvision's reader without the network: 6 images, 2 classes
+        classes = ["airplane", "automobile"]
+
+        def __init__(self, root, train, download):
+            roots.append(root)
+            self.data = np.random.default_rng(0).integers(0, 256, (6, 32, 32, 3), np.uint8)
+            self.targets = [0, 1, 0, 1, 0, 1]
+
+    monkeypatch.setattr(torchvision.datasets, "CIFAR10", FakeCIFAR10)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    result = CliRunner().invoke(main, ["prepare", "--dataset", "cifar10", "--source",
+                                       "torchvision:cifar10", "--resolution", "32", "--out",
+                                       str(tmp_path / "c"), "--class-cond"])
+    assert result.exit_code == 0, result.output
+    assert roots == [str(tmp_path / "home" / ".cache" / "harness" / "torchvision")]
+    assert json.loads(result.stdout.strip().splitlines()[-1])["count"] == 6
+
+
 def test_workers_give_identical_output_and_name_corrupt_files(tmp_path):
     _photo_folder(tmp_path / "src")
     for i in range(6):

@@ -292,3 +292,37 @@ def test_loader_workers_do_not_change_the_run(tmp_path):
     a = torch.load(tmp_path / "w0" / "train_state_0000003.pt", weights_only=True)
     b = torch.load(tmp_path / "w2" / "train_state_0000003.pt", weights_only=True)
     assert tensors_equal(a["model"], b["model"]) and tensors_equal(a["ema"], b["ema"])
+
+
+def test_iteration_zero_is_the_initial_weights(tmp_path):
+    """EMA checkpoint 0 holds the seed's initial weights, whatever the weighting; resuming
+    leaves it alone, and a lost one is rebuilt from the seed."""
+    data = make_images(tmp_path / "data")
+    common = {"data": str(data), "image_size": 16, "num_channels": 32, "num_res_blocks": 1,
+              "channel_mult": "1,2", "attention_resolutions": "", "batch_size": 4,
+              "ema_rate": "0.9", "device": "cpu", "progress": False, "seed": 3,
+              "eval_iterations": (0, 2)}
+    train(TrainConfig(run_dir=str(tmp_path / "c"), max_steps=2, weighting="constant", **common))
+    train(TrainConfig(run_dir=str(tmp_path / "d"), max_steps=2, weighting="debias", **common))
+    init_c = load_checkpoint(tmp_path / "c" / "ema_0.9_000000.pt")
+    init_d = load_checkpoint(tmp_path / "d" / "ema_0.9_000000.pt")
+    trained = load_checkpoint(tmp_path / "c" / "ema_0.9_000002.pt")
+    assert init_c.meta["step"] == 0 and tensors_equal(init_c.state_dict, init_d.state_dict)
+    assert not tensors_equal(init_c.state_dict, trained.state_dict)
+    before = (tmp_path / "c" / "ema_0.9_000000.pt").stat().st_mtime_ns
+    train(TrainConfig(run_dir=str(tmp_path / "c"), max_steps=3, weighting="constant", **common))
+    assert (tmp_path / "c" / "ema_0.9_000000.pt").stat().st_mtime_ns == before
+    # A job of zero steps writes only the initial checkpoint (the workflow's job for
+    # iteration 0); the run then trains on from scratch to the same weights.
+    zero = TrainConfig(run_dir=str(tmp_path / "z"), max_steps=0, weighting="constant",
+                       **{**common, "eval_iterations": (0,)})
+    assert train(zero) == {"status": "completed", "step": 0}
+    assert sorted(p.name for p in (tmp_path / "z").glob("*.pt")) == ["ema_0.9_000000.pt"]
+    train(TrainConfig(run_dir=str(tmp_path / "z"), max_steps=2, weighting="constant", **common))
+    assert tensors_equal(load_checkpoint(tmp_path / "z" / "ema_0.9_000002.pt").state_dict,
+                         trained.state_dict)
+    # Lost (e.g. a killed job's outputs deleted by the scheduler): rebuilt from the seed alone.
+    (tmp_path / "c" / "ema_0.9_000000.pt").unlink()
+    train(TrainConfig(run_dir=str(tmp_path / "c"), max_steps=4, weighting="constant", **common))
+    again = load_checkpoint(tmp_path / "c" / "ema_0.9_000000.pt")
+    assert again.meta["step"] == 0 and tensors_equal(again.state_dict, init_c.state_dict)

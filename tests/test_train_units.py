@@ -112,6 +112,8 @@ def test_config_validation_and_differences():
         TrainConfig(data="d", run_dir="r", image_size=16, max_steps=5, target="eps2")
     with pytest.raises(ValueError, match=r"eval_iterations \[9\]"):
         TrainConfig(data="d", run_dir="r", image_size=16, max_steps=5, eval_iterations=(9,))
+    with pytest.raises(ValueError, match=r"eval_iterations \[-1\] are outside 0\.\.max_steps"):
+        TrainConfig(data="d", run_dir="r", image_size=16, max_steps=5, eval_iterations=(-1,))
     with pytest.raises(ValueError, match="ema_rate"):
         TrainConfig(data="d", run_dir="r", image_size=16, max_steps=5, ema_rate="1.5")
     a = TrainConfig(data="d", run_dir="r", image_size=16, max_steps=5).options()

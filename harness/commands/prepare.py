@@ -7,6 +7,7 @@ import json
 import click
 
 from harness.data.prepare import FORMATS, prepare_dataset
+from harness.data.sources import default_download_dir
 
 
 @click.command("prepare")
@@ -31,7 +32,9 @@ from harness.data.prepare import FORMATS, prepare_dataset
     help="Where class labels come from in a folder/zip source.",
 )
 @click.option("--config-key", default=None, help="Config key named in 'path missing' errors.")
-@click.option("--cache-dir", type=click.Path(), default=None, help="Download folder (torchvision).")
+@click.option("--cache-dir", type=click.Path(), default=lambda: str(default_download_dir()),
+              show_default="~/.cache/harness/torchvision",
+              help="Download folder (torchvision), kept between runs.")
 @click.option("--verify", is_flag=True, help="If already prepared, recompute and check hashes.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes decoding/encoding images (same output for any value).")

@@ -17,7 +17,8 @@ HELP = {
     "batch_size": "Global batch size (split over the processes of a torchrun job).",
     "ema_rate": "Comma-separated EMA rates (ADM: 0.9999).",
     "save_every": "Write a resumable training state every N steps (the newest 2 are kept).",
-    "eval_iterations": "Comma-separated iterations at which EMA checkpoints are written.",
+    "eval_iterations": "Comma-separated iterations at which EMA checkpoints are written "
+                       "(0: the initial weights, an untrained baseline).",
     "grad_clip": "Clip the gradient norm to this value (0: off, as ADM).",
     "precision": "fp32, or bf16 autocast (CUDA only).",
     "seed": "Seed of data order, flips, timesteps, noise and dropout (per rank and step).",

@@ -25,6 +25,11 @@ from harness.data.registry import PAPER_DATASETS, config_key_for, resolve_path
 TORCHVISION_SETS = ("cifar10",)
 
 
+def default_download_dir() -> Path:
+    """Where `harness prepare` keeps torchvision downloads between runs (per user)."""
+    return Path.home() / ".cache" / "harness" / "torchvision"
+
+
 @dataclass
 class Source:
     """Images ready to write: `get(i)` -> uint8 (R, R, 3); labels int64 (N,) or None."""

@@ -135,7 +135,9 @@ def cell_metrics(
     # The bootstrap resamples every generated sample: keep all their features.
     gen = extract_stats(image_set, extractor, batch_size=batch_size, progress=progress,
                         max_kept=max(len(image_set), 1), desc=f"metrics {Path(samples).name}")
-    record["fid"] = fid_from_stats(gen.mu, gen.sigma, ref.mu, ref.sigma, impl=fid_impl)
+    record["fid"] = fid_from_stats(gen.mu, gen.sigma, ref.mu, ref.sigma, impl=fid_impl,
+                                   features1=gen.features if len(gen.features) == gen.count
+                                   else None)
     if ref.features is not None:
         kid = kid_from_features(ref.features, gen.features, subset_size=kid_subset_size,
                                 num_subsets=kid_num_subsets, seed=seed)

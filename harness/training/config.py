@@ -82,18 +82,20 @@ class TrainConfig:
             raise ValueError(f"precision '{self.precision}' is not one of {', '.join(PRECISIONS)}")
         if self.cache_data not in ("auto", "yes", "no"):
             raise ValueError(f"cache_data '{self.cache_data}' is not one of auto, yes, no")
-        for name in ("max_steps", "save_every", "batch_size", "log_every", "image_size"):
+        for name in ("save_every", "batch_size", "log_every", "image_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.max_steps < 0:  # 0: only the initial checkpoint (eval_iterations 0)
+            raise ValueError(f"max_steps must be >= 0, got {self.max_steps}")
         if self.batch_size % self.world_size:
             raise ValueError(
                 f"batch_size {self.batch_size} (global) is not divisible by the "
                 f"{self.world_size} processes of this job"
             )
-        bad = [i for i in self.eval_iterations if not 1 <= i <= self.max_steps]
+        bad = [i for i in self.eval_iterations if not 0 <= i <= self.max_steps]
         if bad:
             raise ValueError(
-                f"eval_iterations {bad} are outside 1..max_steps ({self.max_steps})"
+                f"eval_iterations {bad} are outside 0..max_steps ({self.max_steps})"
             )
         self.ema_rates()  # validates
 

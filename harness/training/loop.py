@@ -5,6 +5,9 @@ Per step: the batch, flips, timesteps and noise of step `s` come from `(seed, ra
 (the weighting is applied inside the diffusion, in one place), then AdamW and the EMAs are
 updated. Iteration `n` means "after n optimizer steps"; `ema_{rate}_{n:06d}.pt` holds the
 EMA after n steps (ADM's own names are off by one: it saves before counting the step).
+Iteration 0 is the initial weights (ADM's EMA starts from them): the untrained baseline that
+shows how far training moved the metrics. The seed alone determines them, so that checkpoint is
+written whenever it is asked for and missing, before any training state is loaded.
 """
 
 from __future__ import annotations
@@ -106,6 +109,8 @@ def train(config: TrainConfig) -> dict:
     if info.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
         check_or_write_config(config)
+        if 0 in config.eval_iterations:
+            _save_initial(config, model)
     distributed.barrier(info)
     ema = EMA(model, config.ema_rates())
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
@@ -206,3 +211,11 @@ def _save_points(config: TrainConfig, info: distributed.Dist, iteration: int,
         })
     distributed.barrier(info)
 
+
+def _save_initial(config: TrainConfig, model: torch.nn.Module) -> None:
+    """The EMA checkpoints of iteration 0 that are missing, from the freshly seeded model."""
+    for rate in config.ema_rates():
+        path = ema_checkpoint_path(config.run_dir, rate, 0)
+        if not path.exists():
+            save_checkpoint(path, model.state_dict(), config.model_config(),
+                            config.diffusion_config(), step=0, ema_rate=float(rate))

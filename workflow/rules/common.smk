@@ -111,7 +111,7 @@ def train_args(wc):
         batch_size=t["batch_size"],
         ema_rate=t["ema_rate"],
         max_steps=it,
-        save_every=min(t["save_every"], it),
+        save_every=max(1, min(t["save_every"], it)),
         eval_iterations=",".join(map(str, wt.segment_iterations(config, PLAN, run, it))),
         seed=run[3],
         grad_clip=t["grad_clip"],
