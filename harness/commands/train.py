@@ -6,6 +6,8 @@ import dataclasses
 
 import click
 
+from harness.commands.options import EXECUTION_HELP
+from harness.runtime.execution import COMPILE_MODES, PRECISIONS
 from harness.training import TrainConfig, train
 
 HELP = {
@@ -19,7 +21,9 @@ HELP = {
     "save_every": "Write a resumable training state every N steps (the newest 2 are kept).",
     "eval_iterations": "Comma-separated iterations at which EMA checkpoints are written.",
     "grad_clip": "Clip the gradient norm to this value (0: off, as ADM).",
-    "precision": "fp32, or bf16 autocast (CUDA only).",
+    **EXECUTION_HELP,
+    "fused_optimizer": "AdamW's fused implementation (one kernel; same update within float32 "
+                       "rounding).",
     "seed": "Seed of data order, flips, timesteps, noise and dropout (per rank and step).",
     "fail_at_step": "Testing aid: make the loss of this iteration NaN to exercise the "
                     "divergence path (0: off).",
@@ -30,6 +34,7 @@ HELP = {
 }
 REQUIRED = {"data", "run_dir", "image_size", "max_steps"}
 NOT_OPTIONS = {"world_size"}  # taken from torchrun's environment
+CHOICES = {"precision": click.Choice(PRECISIONS), "compile_mode": click.Choice(COMPILE_MODES)}
 
 
 def _options(func):
@@ -41,6 +46,8 @@ def _options(func):
         kwargs = {"help": HELP.get(field.name), "show_default": True}
         if field.name == "eval_iterations":
             decl, kwargs["default"], kwargs["type"] = [flag], "", str
+        elif field.name in CHOICES:
+            decl, kwargs["default"], kwargs["type"] = [flag], default, CHOICES[field.name]
         elif isinstance(default, bool):
             decl, kwargs["default"] = [f"{flag}/--no-{flag[2:]}"], default
         else:
