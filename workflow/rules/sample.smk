@@ -19,6 +19,7 @@ rule sample:
         batch_size=config["sampling"]["batch_size"],
         seed=config["sampling"]["seed"],
         eta=config["sampling"]["eta"],
+        execution=sample_args,
     log:
         "results/logs/sample/{dataset}/{target}-{weighting}/{iteration}/{sampler}{steps}.log",
     threads: res("sample", "cpus")
@@ -28,4 +29,4 @@ rule sample:
         "harness sample --checkpoint {params.checkpoint} --sampler {wildcards.sampler}"
         " --steps {wildcards.steps} --num-samples {params.num_samples}"
         " --batch-size {params.batch_size} --seed {params.seed} --eta {params.eta}"
-        " --out {output.samples} --grid {output.grid} > {log} 2>&1"
+        " {params.execution} --out {output.samples} --grid {output.grid} > {log} 2>&1"
