@@ -104,8 +104,8 @@ class Rates:
         arch = _architecture(model_config)
         self.records = [r for r in records if _architecture(r["model_config"]) == arch]
 
-    def _pick(self, candidates: list[tuple[dict, float, int]], wanted: dict,
-              batch: int) -> tuple[float, str] | None:
+    def _pick(self, candidates: list[tuple[dict, float, int]], wanted: dict, batch: int,
+              unit: str) -> tuple[float, str] | None:
         """(images or network calls per second, basis) of the closest candidate."""
         if not candidates:
             return None
@@ -118,7 +118,7 @@ class Rates:
         env = rec.get("environment") or {}
         label = f"#{rec['label']}" if rec.get("label") else ""
         basis = (f"bench {rec['file']}{label}: {env.get('device_name', env.get('device'))}, "
-                 f"{rec['benchmark']}, batch {size}, {rate:.1f}/s")
+                 f"{rec['benchmark']}, batch {size}, {rate:.1f} {unit}")
         notes = _differences(rec, wanted) + ([f"batch {size or 'unknown'} (config: {batch})"]
                                             if size != batch else [])
         if notes:
@@ -131,7 +131,8 @@ class Rates:
                 if r.get("benchmark") == "train" and r.get("img_per_s")]
         steps = [(r, r["train_step"]["img_per_s"], r.get("batch_size")) for r in self.records
                  if r.get("benchmark") == "model" and (r.get("train_step") or {}).get("img_per_s")]
-        return self._pick(loop, wanted, batch) or self._pick(steps, wanted, batch)
+        return (self._pick(loop, wanted, batch, "img/s")
+                or self._pick(steps, wanted, batch, "img/s"))
 
     def forward(self, wanted: dict, batch: int) -> tuple[float, str] | None:
         """Network evaluations (images) per second."""
@@ -140,7 +141,8 @@ class Rates:
                    if res.get("network_evals_img_per_s")]
         forward = [(r, r["forward"]["img_per_s"], r.get("batch_size")) for r in self.records
                    if r.get("benchmark") == "model" and (r.get("forward") or {}).get("img_per_s")]
-        return self._pick(sampled, wanted, batch) or self._pick(forward, wanted, batch)
+        return (self._pick(sampled, wanted, batch, "network calls/s")
+                or self._pick(forward, wanted, batch, "network calls/s"))
 
 
 def dataset_count(config: dict, name: str) -> int:

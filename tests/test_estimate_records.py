@@ -38,7 +38,7 @@ def test_a_cpu_record_is_never_the_basis_of_gpu_hours(tmp_path):
                                                             "cuda", 9e9, 2)]}))
     train = estimate(config, tmp_path)["stages"]["train"]
     basis = [b for b in train["basis"] if b.startswith("bench")]
-    assert basis and all("cuda box" in b and "400.0/s" in b for b in basis)
+    assert basis and all("cuda box" in b and "400.0 img/s" in b for b in basis)
 
 
 def test_the_closest_batch_then_the_configs_execution_wins(tmp_path):
@@ -51,10 +51,10 @@ def test_the_closest_batch_then_the_configs_execution_wins(tmp_path):
     (tmp_path / "r.json").write_text(json.dumps({"records": records}))
     config["training"]["precision"] = "bf16"
     basis = estimate(config, tmp_path)["stages"]["train"]["basis"]
-    assert all("50.0/s" in b and "differs" not in b for b in basis if b.startswith("bench"))
+    assert all("50.0 img/s" in b and "differs" not in b for b in basis if b.startswith("bench"))
     config["training"]["precision"] = "fp32"
     basis = estimate(config, tmp_path)["stages"]["train"]["basis"]
-    assert all("70.0/s" in b for b in basis if b.startswith("bench"))
+    assert all("70.0 img/s" in b for b in basis if b.startswith("bench"))
     config["training"]["compile"] = True  # no record compiled: the difference is printed
     basis = estimate(config, tmp_path)["stages"]["train"]["basis"]
     assert all("[differs: compile False (config: True)]" in b for b in basis

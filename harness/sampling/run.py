@@ -142,7 +142,8 @@ def _sample(req: SampleRequest) -> dict:
                              expect_diffusion=expect or None, device=str(device))
     model.eval()
     network = Network(memory_format(model, req.execution), req.execution, device,
-                      static_batch=req.batch_size if req.execution.compile else None)
+                      static_batch=(min(req.batch_size, req.num_samples)
+                                    if req.execution.compile else None))
     model_config = ckpt.model_config or req.model_config
     base = ckpt.diffusion_config or req.diffusion_config
     if base is None:
