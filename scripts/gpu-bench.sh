@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every GPU check of the project in one run (`harness bench suite`; README "Speed on GPUs").
 # Usage: scripts/gpu-bench.sh OUT [DEBIAS_DIR] [BUDGET_S]
-#   OUT         folder for the records (suite.json + one file per check); copy them into
+#   OUT         folder for the records (DEVICE-DATE-suite.json + one file per check); copy them into
 #               results/bench/ for `harness estimate`
 #   DEBIAS_DIR  a checkout of github.com/yuhuUSTC/Debias (the authors' code, fetched by you;
 #               default .ref/debias, git-ignored); absent: their side is skipped

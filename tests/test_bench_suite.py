@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -52,10 +53,10 @@ def test_execution_args_round_trip_through_the_train_command():
 
 
 def test_budget_guard_skips_checks_and_still_writes_the_summary(tmp_path):
-    summary = Suite(Settings(out=tmp_path, budget_s=0.0, device="cpu")).run()
+    summary = Suite(Settings(out=tmp_path, budget_s=0.0, device="cpu", prefix="t")).run()
     assert summary["checks"] and all(c["status"].startswith("skipped")
                                      for c in summary["checks"].values())
-    written = json.loads((tmp_path / "suite.json").read_text())
+    written = json.loads((tmp_path / "t-suite.json").read_text())
     assert written["checks"] == summary["checks"]
     assert written["flops"]["forward_gflop_per_img"] == pytest.approx(387.934, rel=1e-3)
     assert "not measured" in "\n".join(verdicts(summary))
@@ -64,12 +65,14 @@ def test_budget_guard_skips_checks_and_still_writes_the_summary(tmp_path):
 def test_smoke_sampling_and_real_loop_without_the_authors_code(tmp_path):
     result = CliRunner().invoke(bench, ["suite", "--smoke", "--no-compile", "--out",
                                         str(tmp_path), "--checks", "sample,train_loop"])
+    (prefix,) = {p.name.rsplit("-", 1)[0] for p in tmp_path.glob("*-suite.json")}
+    assert prefix.endswith(datetime.now(UTC).strftime("%Y-%m-%d"))
     assert result.exit_code == 0, result.output
     assert "authors' code skipped: no --reference folder given" in result.output
-    summary = json.loads((tmp_path / "suite.json").read_text())
+    summary = json.loads((tmp_path / f"{prefix}-suite.json").read_text())
     assert {k: c["status"] for k, c in summary["checks"].items()} == {
         "sample": "ok", "train_loop": "ok"}
-    sample = json.loads((tmp_path / "sample.json").read_text())
+    sample = json.loads((tmp_path / f"{prefix}-sample.json").read_text())
     labels = [r["label"] for r in sample["records"]]
     assert labels == ["fp32", "bf16", "preset"] and sample["authors"] == {}
     assert sample["records"][2]["execution"] == {**PRESET_SAMPLING.as_dict(), "compile": False}
@@ -79,7 +82,7 @@ def test_smoke_sampling_and_real_loop_without_the_authors_code(tmp_path):
     # Same noise, other rounding: samples agree up to a few levels, not bit for bit.
     for stats in sample["agreement"].values():
         assert 0 < stats["mean_levels"] < 8
-    loop = json.loads((tmp_path / "train_loop.json").read_text())["records"][0]
+    loop = json.loads((tmp_path / f"{prefix}-train_loop.json").read_text())["records"][0]
     assert loop["benchmark"] == "train" and loop["execution"]["precision"] == "bf16"
     assert loop["fused_optimizer"] is PRESET_FUSED_OPTIMIZER and 0 < loop["mfu"] < 1
 
@@ -89,10 +92,10 @@ def test_smoke_sampling_and_real_loop_without_the_authors_code(tmp_path):
                     reason=f"the authors' code is not at {DEBIAS} (set HARNESS_DEBIAS_DIR)")
 def test_versus_times_the_authors_fp32_and_fp16_code_beside_ours(tmp_path):
     result = CliRunner().invoke(bench, ["versus", "--smoke", "--no-compile", "--reference",
-                                        str(DEBIAS), "--out", str(tmp_path)])
+                                        str(DEBIAS), "--out", str(tmp_path), "--prefix", "v"])
     assert result.exit_code == 0, result.output
-    model = json.loads((tmp_path / "model.json").read_text())
-    sample = json.loads((tmp_path / "sample.json").read_text())
+    model = json.loads((tmp_path / "v-model.json").read_text())
+    sample = json.loads((tmp_path / "v-sample.json").read_text())
     for precision in ("fp32", "fp16"):
         for what in ("forward", "train_step"):
             assert model["authors"][precision][what]["img_per_s"] > 0

@@ -13,16 +13,18 @@ Checks, most valuable first (each starts only if its estimated cost fits the bud
 5. extra: the presets' training path at the paper's batch 8 (what `harness estimate` needs),
    CUDA graphs, batch 256 sampling, the cost of --deterministic, and the paths without
    channels_last.
-Output under OUT: suite.json (verdicts against the issue's targets, seconds and errors per
-check) and one file per check; a file holding several bench records lists them under
-"records", which `harness estimate` reads. Files are rewritten as measurements arrive, so a
-time-out keeps what finished. `smoke` runs the same code on CPU at toy size.
+Output under OUT, named PREFIX-NAME.json (PREFIX: the device and the date): PREFIX-suite.json
+(verdicts against the issue's targets, seconds and errors per check) and one file per check;
+a file holding several bench records lists them under "records", which `harness estimate`
+reads. Files are rewritten as measurements arrive, so a time-out keeps what finished. `smoke`
+runs the same code on CPU at toy size.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -84,6 +86,7 @@ class Settings:
     preset: str | None = None  # harness.bench.model.PRESETS; None: paper (tiny when smoke)
     batch_size: int | None = None  # None: 64 (4 when smoke)
     steps: int | None = None  # sampling steps; None: 10 (3 when smoke)
+    prefix: str | None = None  # of the file names; None: the device's name and today's date
 
 
 def execution_args(execution: Execution, fused: bool = False) -> list[str]:
@@ -93,6 +96,12 @@ def execution_args(execution: Execution, fused: bool = False) -> list[str]:
         name = flag.replace("_", "-")
         args.append(f"--{name}" if getattr(execution, flag) else f"--no-{name}")
     return args + (["--fused-optimizer"] if fused else [])
+
+
+def file_prefix(environment: dict[str, Any]) -> str:
+    """e.g. 'nvidia-h200-2026-11-29': where and when, so records from runs never collide."""
+    name = re.sub(r"[^a-z0-9]+", "-", str(environment.get("device_name") or "device").lower())
+    return f"{name.strip('-') or 'device'}-{str(environment.get('created', ''))[:10]}"
 
 
 def variant_error(err: Exception) -> str:
@@ -132,6 +141,7 @@ class Suite:
         if reason:
             print(f"suite: authors' code skipped: {reason}", flush=True)
         settings.out.mkdir(parents=True, exist_ok=True)
+        self.prefix = settings.prefix or file_prefix(self.summary["environment"])
         for name in ("recompile_limit", "cache_size_limit"):  # many variants, one process
             if hasattr(torch._dynamo.config, name):
                 setattr(torch._dynamo.config, name, 64)
@@ -152,11 +162,12 @@ class Suite:
 
     def write(self, name: str, record: dict[str, Any]) -> None:
         self.records[name] = record
-        write_json(record, self.s.out / f"{name}.json")
+        write_json(record, self.s.out / f"{self.prefix}-{name}.json")
 
     def save_summary(self) -> None:
         self.summary["elapsed_s"] = round(time.perf_counter() - self.began, 1)
-        write_json(self.summary, self.s.out / "suite.json")
+        self.summary["files_prefix"] = self.prefix
+        write_json(self.summary, self.s.out / f"{self.prefix}-suite.json")
 
     def record_base(self, benchmark: str) -> dict[str, Any]:
         return {"benchmark": benchmark, "model_config": self.config, "batch_size": self.batch,

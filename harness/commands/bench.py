@@ -177,7 +177,10 @@ def _suite_options(func):
                           "skipped with a message."),
         click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda"),
         click.option("--out", required=True, type=click.Path(file_okay=False),
-                     help="Folder for the records (suite.json and one file per check)."),
+                     help="Folder for the records: PREFIX-suite.json and one PREFIX-CHECK.json "
+                          "per check."),
+        click.option("--prefix", default=None,
+                     help="File-name prefix (default: the device's name and the date)."),
         click.option("--no-compile", "no_compile", is_flag=True,
                      help="Leave torch.compile out (a machine without a compiler)."),
         click.option("--smoke", is_flag=True,
@@ -195,7 +198,8 @@ def _run_suite(settings) -> None:
     click.echo("\n".join(f"{name:<24} {c['status'][:60]:<60} {c.get('seconds', 0):7.1f} s"
                           for name, c in summary["checks"].items()))
     click.echo("\n".join(verdicts(summary)))
-    click.echo(f"wrote {settings.out}/suite.json ({summary['elapsed_s']:.0f} s)")
+    click.echo(f"wrote {settings.out}/{summary['files_prefix']}-*.json "
+               f"({summary['elapsed_s']:.0f} s)")
 
 
 @bench.command("suite")
@@ -203,7 +207,7 @@ def _run_suite(settings) -> None:
 @click.option("--budget", type=float, default=420.0, show_default=True,
               help="Seconds: a check starts only if its estimated cost fits what is left.")
 @click.option("--checks", default="", help="Comma-separated subset (default: all, in order).")
-def bench_suite_command(reference, device, out, no_compile, smoke, budget, checks):
+def bench_suite_command(reference, device, out, prefix, no_compile, smoke, budget, checks):
     """Every GPU check in one run, most valuable first, within a time budget: sampling and
     the training step side by side with the authors' code, the real loop, --deterministic
     (run to run, stopped and killed resumes), and more if time is left."""
@@ -212,7 +216,7 @@ def bench_suite_command(reference, device, out, no_compile, smoke, budget, check
     from harness.bench.suite import Settings
 
     _run_suite(Settings(out=Path(out), reference=reference, budget_s=budget, smoke=smoke,
-                        device=device, compile=not no_compile,
+                        device=device, compile=not no_compile, prefix=prefix,
                         checks=tuple(c for c in checks.split(",") if c) or None))
 
 
@@ -222,7 +226,8 @@ def bench_suite_command(reference, device, out, no_compile, smoke, budget, check
               help="Model config (default: paper; tiny with --smoke).")
 @click.option("--batch-size", type=int, default=None, help="Default: 64 (4 with --smoke).")
 @click.option("--steps", type=int, default=None, help="Sampling steps (default: 10).")
-def bench_versus_command(reference, device, out, no_compile, smoke, preset, batch_size, steps):
+def bench_versus_command(reference, device, out, prefix, no_compile, smoke, preset, batch_size,
+                         steps):
     """Ours against the authors' code on the same config, batch, inputs and device: UNet
     forward, training step and 10-step DDPM sampling, their fp32 and fp16 paths against ours
     (fp32, fp32+TF32, bf16, and the presets' bf16+compile path), with img/s and MFU."""
@@ -232,7 +237,7 @@ def bench_versus_command(reference, device, out, no_compile, smoke, preset, batc
 
     _run_suite(Settings(out=Path(out), reference=reference, budget_s=float("inf"), smoke=smoke,
                         device=device, compile=not no_compile, checks=("sample", "model"),
-                        preset=preset, batch_size=batch_size, steps=steps))
+                        preset=preset, batch_size=batch_size, steps=steps, prefix=prefix))
 
 
 @bench.command("features")
