@@ -46,6 +46,7 @@ from harness.bench.reference import AuthorsCode, missing_reason
 from harness.bench.sample import sampling_checkpoint, time_sampling
 from harness.bench.train import bench_train, random_images
 from harness.runtime import Execution, resolve_device
+from harness.runtime.execution import compile_unavailable
 
 # What workflow/config/paper.yaml runs (tests/test_bench_suite.py keeps the two equal).
 PRESET_TRAINING = Execution(precision="bf16", compile=True, channels_last=True)
@@ -147,6 +148,8 @@ class Suite:
                 setattr(torch._dynamo.config, name, 64)
         self.flops = flop_context(self.config, self.dev)
         self.summary["flops"] = self.flops
+        if settings.compile:
+            self.summary["torch_compile"] = compile_unavailable(self.dev.type) or "available"
 
     def _allowed(self, execution: Execution) -> Execution:
         return execution if self.s.compile else dataclasses.replace(execution, compile=False)
