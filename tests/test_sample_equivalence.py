@@ -67,6 +67,7 @@ def test_bf16_and_compiled_sampling_keep_the_fp32_fid(tmp_path):
     for name, execution in (("bf16", Execution(precision="bf16")),
                             ("bf16_compiled", Execution(precision="bf16", compile=True))):
         value, provenance = fid(name, 0, execution)
+        print(f"FID fp32 by seed {fp32}, noise {noise:.2f}; {name} seed 0: {value:.2f}")
         assert provenance["sampling_execution"]["precision"] == "bf16"
         assert provenance["sampling_execution"]["compiled"] == execution.compile
         assert abs(value - fp32[0]) < noise, (name, value, fp32)
