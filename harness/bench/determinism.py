@@ -20,6 +20,8 @@ from typing import Any
 
 import torch
 
+from harness.runtime import Execution
+
 STATE_FILES = ("ema_", "train_state_")
 
 
@@ -51,6 +53,15 @@ def run_digests(run_dir: str | Path) -> dict[str, str]:
                                                             "optimizer")}
             out[path.name] = tensor_digest(keep)[:16]
     return out
+
+
+def execution_args(execution: Execution, fused: bool = False) -> list[str]:
+    """`harness train|bench train` flags for `execution` (and fused AdamW)."""
+    args = ["--precision", execution.precision, "--compile-mode", execution.compile_mode]
+    for flag in ("tf32", "compile", "channels_last", "deterministic"):
+        name = flag.replace("_", "-")
+        args.append(f"--{name}" if getattr(execution, flag) else f"--no-{name}")
+    return args + (["--fused-optimizer"] if fused else [])
 
 
 def train_command(data: Path, run_dir: Path, steps: int, args: list[str]) -> list[str]:

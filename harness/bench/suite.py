@@ -10,9 +10,9 @@ Checks, most valuable first (each starts only if its estimated cost fits the bud
    isolated step of check 2.
 4. deterministic: `harness train --deterministic` on the presets' path twice, stopped and
    resumed, killed and rerun: bitwise equal? (harness.bench.determinism)
-5. extra: the presets' training path at the paper's batch 8 (what `harness estimate` needs),
-   CUDA graphs, batch 256 sampling, the cost of --deterministic, and the paths without
-   channels_last.
+5. extra: the cost of --deterministic, the presets' training path at the paper's batch 8
+   (what `harness estimate` needs), CUDA graphs, batch 256 sampling, the paths without
+   channels_last, and the 32 px class-conditional CIFAR-10 network.
 Output under OUT, named PREFIX-NAME.json (PREFIX: the device and the date): PREFIX-suite.json
 (verdicts against the issue's targets, seconds and errors per check) and one file per check;
 a file holding several bench records lists them under "records", which `harness estimate`
@@ -23,11 +23,7 @@ runs the same code on CPU at toy size.
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
-import shutil
-import subprocess
-import sys
 import tempfile
 import time
 import traceback
@@ -39,11 +35,12 @@ import numpy as np
 import torch
 
 from harness.bench import environment, time_calls, write_json
-from harness.bench.determinism import child_environment, reproducibility
+from harness.bench.determinism import execution_args, reproducibility
 from harness.bench.flops import TRAIN_FACTOR, add_utilisation, flop_context
 from harness.bench.model import PRESETS, bench_model, fixed_inputs
 from harness.bench.reference import AuthorsCode, missing_reason
 from harness.bench.sample import sampling_checkpoint, time_sampling
+from harness.bench.suite_extra import ExtraChecks
 from harness.bench.train import bench_train, random_images
 from harness.runtime import Execution, resolve_device
 from harness.runtime.execution import compile_unavailable
@@ -58,8 +55,8 @@ TARGETS = {"sampling_vs_authors_fp16": 2.5, "train_step_vs_authors_fp16": 1.6,
            "real_loop_vs_step": 0.9, "mfu_train_step": 0.30, "mfu_forward": 0.35}
 # Estimated seconds per check on one H200 (compilation included), for the budget guard.
 NEEDS = {"sample": 100, "model": 170, "train_loop": 30, "deterministic": 80,
-         "train_loop_paper_batch": 120, "sample_cudagraphs": 45, "sample_batch256": 60,
-         "deterministic_cost": 60, "no_channels_last": 150}
+         "deterministic_cost": 50, "train_loop_paper_batch": 120, "sample_cudagraphs": 45,
+         "sample_batch256": 60, "no_channels_last": 150, "cifar": 120}
 # --smoke: every ADM feature of the paper network, at 16 px and 32 channels.
 SMOKE_MODEL = dict(PRESETS["tiny"], image_size=16, channel_mult="1,2", attention_resolutions="8")
 
@@ -90,13 +87,6 @@ class Settings:
     prefix: str | None = None  # of the file names; None: the device's name and today's date
 
 
-def execution_args(execution: Execution, fused: bool = False) -> list[str]:
-    """`harness train|bench train` flags for `execution`."""
-    args = ["--precision", execution.precision, "--compile-mode", execution.compile_mode]
-    for flag in ("tf32", "compile", "channels_last", "deterministic"):
-        name = flag.replace("_", "-")
-        args.append(f"--{name}" if getattr(execution, flag) else f"--no-{name}")
-    return args + (["--fused-optimizer"] if fused else [])
 
 
 def file_prefix(environment: dict[str, Any]) -> str:
@@ -117,7 +107,7 @@ def agreement(reference: np.ndarray, other: np.ndarray) -> dict[str, float]:
             "fraction_over_8_levels": round(float((diff > 8).mean()), 6)}
 
 
-class Suite:
+class Suite(ExtraChecks):
     def __init__(self, settings: Settings) -> None:
         self.s = settings
         self.began = time.perf_counter()
@@ -127,6 +117,7 @@ class Suite:
         self.batch = settings.batch_size or (4 if settings.smoke else 64)
         self.steps = settings.steps or (3 if settings.smoke else 10)
         self.iters = 2 if settings.smoke else 3  # medians of 3: GPU timings vary by < 1%
+        self.fused = PRESET_FUSED_OPTIMIZER
         self.paths = {"training": self._allowed(PRESET_TRAINING),
                       "sampling": self._allowed(PRESET_SAMPLING)}
         self.summary: dict[str, Any] = {
@@ -181,11 +172,11 @@ class Suite:
         plan: list[tuple[str, Callable[[], None]]] = [
             ("sample", self.check_sample), ("model", self.check_model),
             ("train_loop", self.check_train_loop), ("deterministic", self.check_deterministic),
+            ("deterministic_cost", self.check_deterministic_cost),
             ("train_loop_paper_batch", self.check_train_loop_paper_batch),
             ("sample_cudagraphs", self.check_sample_cudagraphs),
             ("sample_batch256", self.check_sample_batch256),
-            ("deterministic_cost", self.check_deterministic_cost),
-            ("no_channels_last", self.check_no_channels_last)]
+            ("no_channels_last", self.check_no_channels_last), ("cifar", self.check_cifar)]
         for name, check in plan:
             if self.s.checks is not None and name not in self.s.checks:
                 continue
@@ -330,15 +321,6 @@ class Suite:
             head["vs_isolated_step"] = record["img_per_s"] / step["img_per_s"]
         self.summary["headline"]["train_loop"] = head
 
-    def check_train_loop_paper_batch(self) -> None:
-        rec = self.records.get("train_loop") or self.record_base("suite-train-loop")
-        record = self.train_loop(2 if self.s.smoke else 8)
-        rec["records"].append(record)
-        self.write("train_loop", rec)
-        self.summary["headline"]["train_loop_paper_batch"] = {
-            "batch_size": record["batch_size"], "img_per_s": record["img_per_s"],
-            "mfu": record["mfu"]}
-
     # 4. determinism -------------------------------------------------------------------------
     def check_deterministic(self) -> None:
         """The presets' training path with --deterministic; eager too if that path fails."""
@@ -364,67 +346,6 @@ class Suite:
             self.summary["headline"].setdefault("deterministic", {})[execution.label()] = head
             if result["straight"]["rc"] == 0 or not execution.compile:
                 break
-
-    def check_deterministic_cost(self) -> None:
-        """Real-loop img/s with and without --deterministic, each in a fresh process."""
-        out = {}
-        execution = Execution(precision="bf16")
-        for deterministic in (False, True):
-            path = Path(tempfile.mkdtemp(prefix="harness-suite-")) / "det_cost.json"
-            cmd = [sys.executable, "-m", "harness.cli", "bench", "train", "--preset",
-                   "tiny" if self.s.smoke else "paper", "--device", self.dev.type,
-                   *(["--image-size", "16", "--channel-mult", "1,2", "--attention-resolutions",
-                      "8"] if self.s.smoke else []),
-                   "--batch-size", str(self.batch), "--steps", "3" if self.s.smoke else "6",
-                   "--out", str(path), *execution_args(
-                       dataclasses.replace(execution, deterministic=deterministic))]
-            subprocess.run(cmd, check=True, capture_output=True, timeout=300,
-                           env=child_environment())
-            out[f"deterministic={deterministic}"] = json.loads(path.read_text())
-            shutil.rmtree(path.parent, ignore_errors=True)
-        rates = [r["img_per_s"] for r in out.values()]
-        self.extra("deterministic_cost", {"execution": execution.as_dict(),
-                                          "records": list(out.values()),
-                                          "slowdown": 1 - rates[1] / rates[0]})
-
-    # 5. extra -------------------------------------------------------------------------------
-    def extra(self, name: str, value: dict[str, Any]) -> None:
-        rec = self.records.get("extra") or self.record_base("suite-extra")
-        rec[name] = value
-        rec["records"] += value.get("records", [])
-        self.write("extra", rec)
-        self.summary["headline"][name] = {k: v for k, v in value.items() if k != "records"}
-
-    def sample_variant(self, name: str, execution: Execution, batch: int) -> None:
-        with tempfile.TemporaryDirectory(prefix="harness-suite-") as tmp:
-            ckpt = sampling_checkpoint(Path(tmp), self.config)
-            record, _ = self.sample_record(Path(tmp), ckpt, execution, batch, name)
-        result = record["results"][0]
-        self.extra(name, {"execution": execution.as_dict(), "batch_size": batch,
-                          "img_per_s": result["img_per_s"], "mfu": result["mfu"],
-                          "records": [record]})
-
-    def check_sample_cudagraphs(self) -> None:
-        path = dataclasses.replace(self.paths["sampling"], compile_mode="reduce-overhead")
-        self.sample_variant("sample_cudagraphs", path, self.batch)
-
-    def check_sample_batch256(self) -> None:
-        self.sample_variant("sample_batch256", self.paths["sampling"],
-                            8 if self.s.smoke else 256)
-
-    def check_no_channels_last(self) -> None:
-        sampling = dataclasses.replace(self.paths["sampling"], channels_last=False)
-        self.sample_variant("sample_no_channels_last", sampling, self.batch)
-        training = dataclasses.replace(self.paths["training"], channels_last=False)
-        record = bench_model(self.config, self.batch, str(self.dev), training, warmup=3,
-                             iters=self.iters, train_step=True, forward_backward=False,
-                             diffusion_config={"weighting": "debias"},
-                             fused_optimizer=PRESET_FUSED_OPTIMIZER, flops=self.flops)
-        self.extra("model_no_channels_last", {
-            "execution": training.as_dict(),
-            "forward_img_per_s": record["forward"]["img_per_s"],
-            "train_step_img_per_s": record["train_step"]["img_per_s"], "records": [record]})
-
 
 def verdicts(summary: dict[str, Any]) -> list[str]:
     """One line per target of the issue: measured, target, met?"""
