@@ -194,7 +194,10 @@ def _suite_options(func):
 def _run_suite(settings) -> None:
     from harness.bench.suite import Suite, verdicts
 
-    summary = Suite(settings).run()
+    try:
+        summary = Suite(settings).run()
+    except (ValueError, FileNotFoundError) as err:
+        raise click.ClickException(str(err)) from err
     click.echo("\n".join(f"{name:<24} {c['status'][:60]:<60} {c.get('seconds', 0):7.1f} s"
                           for name, c in summary["checks"].items()))
     click.echo("\n".join(verdicts(summary)))
