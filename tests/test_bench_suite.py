@@ -100,7 +100,8 @@ def test_versus_times_the_authors_fp32_and_fp16_code_beside_ours(tmp_path):
         for what in ("forward", "train_step"):
             assert model["authors"][precision][what]["img_per_s"] > 0
         assert sample["authors"][precision]["mfu"] > 0
-    assert [r["label"] for r in model["records"]] == ["fp32", "fp32+tf32", "bf16", "preset"]
+    assert [r["label"] for r in model["records"]] == ["fp32", "fp32+tf32", "bf16", "preset",
+                                                     "preset+fused_adamw"]
     assert model["model_config"] == SMOKE_MODEL
 
 
