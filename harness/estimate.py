@@ -1,57 +1,148 @@
 """GPU-hours per workflow stage for a config, before anything runs.
 
-Two sources, best first: measured throughput (`harness bench model --train-step` records in
-results/bench/*.json for the same model config on a CUDA device), else the model's FLOPs
-(counted with torch.utils.flop_counter on the meta device, so no memory or GPU is needed)
-divided by an assumed sustained throughput (`tflops`, an explicit input, never measured here).
+Per stage, measured throughput where a record fits, else FLOPs; every line names its basis.
+Records are the JSON files in results/bench/ (a file may hold one record or several under
+"records"); only CUDA records count, so a CPU measurement is never the basis of GPU-hours.
+- train: `bench train` records (the real training loop), else the training step of
+  `bench model` records, of the same model config;
+- sample and analysis: network evaluations per second of `bench sample` records (harness
+  sample itself), else the forward of `bench model` records;
+- among fitting records, the one nearest the config's batch size, then the one run the way
+  the config runs (training.* / sampling.* precision, compile, ...), comes first; every
+  difference is printed;
+- without a record: the model's FLOPs (torch.utils.flop_counter on the meta device) at an
+  assumed sustained TFLOP/s (`tflops`, an explicit input), as for Inception in metrics and
+  refstats.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
+import math
 from pathlib import Path
 
-import torch
-from torch.utils.flop_counter import FlopCounterMode
-
 from harness import workflow_plan as wp
+from harness.bench.flops import TRAIN_FACTOR, model_flops
+
+__all__ = ["INCEPTION_FLOPS", "estimate", "load_cuda_records", "model_flops"]
 
 # Inception-v3 at 299x299: 5.7 G multiply-adds per image (Szegedy et al. 2016, Table 3),
 # i.e. ~11.5 GFLOPs; the feature extractor of FID, KID and IS.
 INCEPTION_FLOPS = 11.5e9
-TRAIN_FACTOR = 3.0  # forward + backward ~ 3 forwards (the usual rule of thumb)
+EXECUTION_KEYS = ("precision", "tf32", "compile", "compile_mode", "channels_last",
+                  "deterministic")
+ARCHITECTURE = ("image_size", "num_channels", "num_res_blocks", "channel_mult", "learn_sigma",
+                "class_cond", "attention_resolutions", "num_heads", "num_head_channels",
+                "num_heads_upsample", "use_scale_shift_norm", "resblock_updown",
+                "use_new_attention_order")
 
 
-def model_flops(model_config: dict) -> float:
-    """Forward FLOPs of one image through the UNet (meta device: nothing is allocated)."""
+def _architecture(model_config: dict) -> dict:
     from harness.models import create_model
 
-    with torch.device("meta"):
-        model = create_model(**model_config)
-        size = model_config["image_size"]
-        x = torch.empty(1, 3, size, size)
-        t = torch.zeros(1, dtype=torch.long)
-        y = torch.zeros(1, dtype=torch.long) if model_config.get("class_cond") else None
-        with FlopCounterMode(display=False) as counter:
-            model(x, t, y=y) if y is not None else model(x, t)
-    return float(counter.get_total_flops())
+    defaults = {k: p.default for k, p in inspect.signature(create_model).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+    full = {**defaults, **model_config}
+    arch = {k: full.get(k) for k in ARCHITECTURE}
+    if arch["num_head_channels"] != -1:  # heads follow from the channels per head
+        arch["num_heads"] = arch["num_heads_upsample"] = None
+    if full.get("class_cond"):
+        arch["num_classes"] = full.get("num_classes")
+    return arch
 
 
-def measured_throughput(bench_dir: str | Path, model_config: dict) -> dict | None:
-    """img/s of a CUDA `harness bench model` record for this model config, if one exists."""
+def _shown(path: Path) -> str:
+    """`path` relative to the checkout when inside it (stable across clones)."""
+    try:
+        return str(path.resolve().relative_to(wp.ROOT))
+    except ValueError:
+        return str(path)
+
+
+def load_cuda_records(bench_dir: str | Path) -> list[dict]:
+    """Every CUDA bench record under `bench_dir`, each with `file` (and `label`) added."""
+    out = []
     for path in sorted(Path(bench_dir).glob("*.json")):
         try:
-            rec = json.loads(path.read_text())
+            top = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError):
             continue
-        if rec.get("benchmark") != "model" or "cuda" not in json.dumps(rec.get("environment")):
+        if not isinstance(top, dict):
             continue
-        cfg = rec.get("model_config", {})
-        if all(cfg.get(k) == v for k, v in model_config.items() if k in cfg):
-            step = rec.get("train_step") or rec.get("forward_backward") or {}
-            return {"file": str(path), "train_img_per_s": step.get("img_per_s"),
-                    "forward_img_per_s": rec.get("forward", {}).get("img_per_s")}
-    return None
+        for rec in [top, *top.get("records", [])]:
+            rec = {"environment": top.get("environment"), "model_config": top.get("model_config"),
+                   **rec, "file": _shown(path)}
+            device = str((rec.get("environment") or {}).get("device", ""))
+            if device.startswith("cuda") and rec.get("model_config"):
+                out.append(rec)
+    return out
+
+
+def _execution(rec: dict) -> dict:
+    return rec.get("execution") or {"precision": rec.get("precision", "fp32")}
+
+
+def _differences(rec: dict, wanted: dict) -> list[str]:
+    from harness.runtime import Execution
+
+    have = {**Execution().as_dict(), **_execution(rec),
+            "fused_optimizer": rec.get("fused_optimizer", False)}
+    return [f"{k} {'unknown' if have.get(k) is None else have.get(k)} (config: {v})"
+            for k, v in wanted.items() if have.get(k) != v]
+
+
+def _batch_distance(size: int | None, batch: int) -> float:
+    """How far apart two batch sizes are (ratio on a log scale; unknown counts as far)."""
+    return abs(math.log(size / batch)) if size else 10.0
+
+
+class Rates:
+    """The best-fitting CUDA measurement of one model config for each kind of work."""
+
+    def __init__(self, records: list[dict], model_config: dict) -> None:
+        arch = _architecture(model_config)
+        self.records = [r for r in records if _architecture(r["model_config"]) == arch]
+
+    def _pick(self, candidates: list[tuple[dict, float, int]], wanted: dict, batch: int,
+              unit: str) -> tuple[float, str] | None:
+        """(images or network calls per second, basis) of the closest candidate."""
+        if not candidates:
+            return None
+
+        newest_first = sorted(candidates, reverse=True, key=lambda c: str(
+            (c[0].get("environment") or {}).get("created", "")))
+        # Batch size first: at the paper's batch 8 a GPU is far from full, whatever the path.
+        rec, rate, size = min(newest_first, key=lambda c: (_batch_distance(c[2], batch),
+                                                            len(_differences(c[0], wanted))))
+        env = rec.get("environment") or {}
+        label = f"#{rec['label']}" if rec.get("label") else ""
+        basis = (f"bench {rec['file']}{label}: {env.get('device_name', env.get('device'))}, "
+                 f"{rec['benchmark']}, batch {size}, {rate:.1f} {unit}")
+        notes = _differences(rec, wanted) + ([f"batch {size or 'unknown'} (config: {batch})"]
+                                            if size != batch else [])
+        if notes:
+            basis += " [differs: " + "; ".join(notes) + "]"
+        return rate, basis
+
+    def train(self, wanted: dict, batch: int) -> tuple[float, str] | None:
+        """Training images per second."""
+        loop = [(r, r["img_per_s"], r.get("batch_size")) for r in self.records
+                if r.get("benchmark") == "train" and r.get("img_per_s")]
+        steps = [(r, r["train_step"]["img_per_s"], r.get("batch_size")) for r in self.records
+                 if r.get("benchmark") == "model" and (r.get("train_step") or {}).get("img_per_s")]
+        return (self._pick(loop, wanted, batch, "img/s")
+                or self._pick(steps, wanted, batch, "img/s"))
+
+    def forward(self, wanted: dict, batch: int) -> tuple[float, str] | None:
+        """Network evaluations (images) per second."""
+        sampled = [(r, res["network_evals_img_per_s"], res.get("batch_size")) for r in self.records
+                   if r.get("benchmark") == "sample" for res in r.get("results", [])
+                   if res.get("network_evals_img_per_s")]
+        forward = [(r, r["forward"]["img_per_s"], r.get("batch_size")) for r in self.records
+                   if r.get("benchmark") == "model" and (r.get("forward") or {}).get("img_per_s")]
+        return (self._pick(sampled, wanted, batch, "network calls/s")
+                or self._pick(forward, wanted, batch, "network calls/s"))
 
 
 def dataset_count(config: dict, name: str) -> int:
@@ -65,49 +156,67 @@ def dataset_count(config: dict, name: str) -> int:
     return paper.count if paper else 0
 
 
+def _wanted(section: dict, keys: tuple[str, ...]) -> dict:
+    return {k: section[k] for k in keys if k in section}
+
+
 def estimate(config: dict, bench_dir: str | Path = "results/bench",
              tflops: float = 40.0) -> dict:
-    """GPU-hours and job counts per stage; each stage says whether it used bench or FLOPs."""
+    """GPU-hours and job counts per stage, each part with its basis."""
     plan = wp.build_plan(config, check_paths=False)
     rate = tflops * 1e12
-    flops: dict[str, float] = {}
-    bench: dict[str, dict | None] = {}
-    for name in {run[0] for run in plan.runs}:
-        cfg = wp.model_config(config, name)
-        flops[name], bench[name] = model_flops(cfg), measured_throughput(bench_dir, cfg)
-
-    def seconds(name: str, images: float, kind: str) -> tuple[float, str]:
-        meas = bench[name] and bench[name].get(f"{kind}_img_per_s")
-        if meas:
-            return images / meas, f"bench {bench[name]['file']}"
-        factor = TRAIN_FACTOR if kind == "train" else 1.0
-        return images * factor * flops[name] / rate, f"FLOPs at {tflops:g} TFLOP/s"
-
+    records = load_cuda_records(bench_dir)
+    names = sorted({run[0] for run in plan.runs})
+    flops = {name: model_flops(wp.model_config(config, name)) for name in names}
+    rates = {name: Rates(records, wp.model_config(config, name)) for name in names}
+    t, s = config["training"], config["sampling"]
+    train_wanted = _wanted(t, (*EXECUTION_KEYS, "fused_optimizer"))
+    sample_wanted = _wanted(s, EXECUTION_KEYS)
     stages: dict[str, dict] = {}
 
     def add(stage: str, secs: float, basis: str) -> None:
-        s = stages.setdefault(stage, {"jobs": 0, "gpu_hours": 0.0, "basis": set()})
-        s["jobs"] += 1
-        s["gpu_hours"] += secs / 3600
-        s["basis"].add(basis)
+        st = stages.setdefault(stage, {"jobs": 0, "gpu_hours": 0.0, "lines": {}})
+        line = st["lines"].setdefault(basis, {"jobs": 0, "gpu_hours": 0.0})
+        for item in (st, line):
+            item["jobs"] += 1
+            item["gpu_hours"] += secs / 3600
 
-    t = config["training"]
+    def network(name: str, images: float, kind: str) -> tuple[float, str]:
+        """Seconds for `images` training images or network evaluations on `name`'s model."""
+        found = (rates[name].train(train_wanted, t["batch_size"]) if kind == "train" else
+                 rates[name].forward(sample_wanted, s["batch_size"]))
+        if found:
+            return images / found[0], found[1]
+        factor = TRAIN_FACTOR if kind == "train" else 1.0
+        return (images * factor * flops[name] / rate,
+                f"FLOPs at {tflops:g} TFLOP/s (no CUDA record of this model)")
+
     for run in plan.runs:
         steps = max(wp.eval_iterations(config, plan, run))
-        add("train", *seconds(run[0], steps * t["batch_size"], "train"))
-    n = config["sampling"]["num_samples"]
+        add("train", *network(run[0], steps * t["batch_size"], "train"))
+    inception = f"Inception FLOPs at {tflops:g} TFLOP/s"
     for cell in plan.unique_cells():
-        add("sample", *seconds(cell.dataset, n * cell.steps, "forward"))
-        add("metrics", n * INCEPTION_FLOPS / rate, f"Inception FLOPs at {tflops:g} TFLOP/s")
-    for name in sorted({run[0] for run in plan.runs}):
-        add("refstats", dataset_count(config, name) * INCEPTION_FLOPS / rate,
-            f"Inception FLOPs at {tflops:g} TFLOP/s")
+        add("sample", *network(cell.dataset, s["num_samples"] * cell.steps, "forward"))
+        add("metrics", s["num_samples"] * INCEPTION_FLOPS / rate, inception)
+    for name in names:
+        add("refstats", dataset_count(config, name) * INCEPTION_FLOPS / rate, inception)
     a = config["analysis"]
     for item in plan.analysis:
         forwards = a["num_images"] * -(-config["diffusion"]["steps"] // a["stride"])
-        add("analysis", *seconds(item["dataset"], forwards, "forward"))
-    for s in stages.values():
-        s["basis"] = sorted(s["basis"])
-    total = sum(s["gpu_hours"] for s in stages.values())
+        add("analysis", *network(item["dataset"], forwards, "forward"))
+    for st in stages.values():
+        st["basis"] = sorted(st["lines"])
+    total = sum(st["gpu_hours"] for st in stages.values())
     return {"stages": stages, "total_gpu_hours": total, "tflops_assumed": tflops,
+            "cuda_records": len(records),
             "model_gflops": {k: v / 1e9 for k, v in sorted(flops.items())}}
+
+
+def format_table(result: dict) -> str:
+    """The table `harness estimate` prints: one line per stage and basis, then the total."""
+    lines = [f"{'stage':<10}{'jobs':>6}{'GPU-hours':>12}  basis"]
+    for stage, st in result["stages"].items():
+        for basis, line in sorted(st["lines"].items(), key=lambda kv: -kv[1]["gpu_hours"]):
+            lines.append(f"{stage:<10}{line['jobs']:>6}{line['gpu_hours']:>12.1f}  {basis}")
+    lines.append(f"{'total':<16}{result['total_gpu_hours']:>12.1f}")
+    return "\n".join(lines)

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from harness.bench import time_calls
 from harness.bench.model import PRESETS, bench_model, resolve_config
 from harness.commands.bench import bench
-from harness.runtime import resolve_device
+from harness.runtime import Execution, resolve_device
 
 SMALL = ["--image-size", "16", "--num-channels", "32", "--num-res-blocks", "1",
          "--channel-mult", "1,2", "--attention-resolutions", "8"]  # fmt: skip
@@ -90,6 +90,8 @@ def test_cli_reports_bad_arguments():
 def test_bf16_autocast_and_channels_last_run_on_cpu():
     config = resolve_config(None, image_size=16, num_channels=32, num_res_blocks=1,
                             channel_mult="1,2", attention_resolutions="8")  # fmt: skip
-    record = bench_model(config, batch_size=1, warmup=0, iters=1, bf16=True, channels_last=True)
-    assert record["options"] == {"bf16": True, "channels_last": True, "compile": False}
+    record = bench_model(config, batch_size=1, warmup=0, iters=1,
+                         execution=Execution(precision="bf16", channels_last=True))
+    assert record["execution"]["precision"] == "bf16" and record["execution"]["channels_last"]
+    assert record["forward"]["mfu"] > 0 and record["flops"]["peak_bf16"]["tflops"] > 0
     assert record["forward"]["img_per_s"] > 0

@@ -1,19 +1,21 @@
 """Time the UNet: forward throughput, forward+backward, and a full training step.
 
 The training step is what training does per batch: model forward inside the diffusion's
-``training_losses``, mean loss, backward, AdamW step.
+``training_losses``, mean loss, backward, AdamW step. The network runs as training and
+sampling run it (harness.runtime.Network: precision, compile, memory format).
 """
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import torch
 
 from harness.bench import environment, time_calls
+from harness.bench.flops import TRAIN_FACTOR, add_utilisation, flop_context
 from harness.models import create_model
-from harness.runtime import resolve_device
+from harness.runtime import Execution, Network, numerics, resolve_device
+from harness.runtime.execution import memory_format
 
 PAPER = dict(
     image_size=256, num_channels=128, num_res_blocks=1, attention_resolutions="16",
@@ -48,89 +50,97 @@ def bench_model(
     model_config: dict[str, Any],
     batch_size: int = 8,
     device: str = "cpu",
-    bf16: bool = False,
-    channels_last: bool = False,
-    compile: bool = False,
+    execution: Execution | None = None,
     warmup: int = 2,
     iters: int = 5,
     train_step: bool = False,
+    forward_backward: bool = True,
     diffusion_config: dict[str, Any] | None = None,
     seed: int = 0,
+    fused_optimizer: bool = False,
+    flops: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Time forward (no grad), forward+backward of a mean-square loss and, when
-    ``train_step``, the full training step; returns a JSON-able record."""
+    ``train_step``, the full training step; img/s and model FLOP utilisation of each.
+
+    ``flops`` (harness.bench.flops.flop_context) is measured here unless given.
+    """
     dev = resolve_device(device)
-    torch.manual_seed(seed)
-    model = create_model(**model_config).to(dev)
-    n_params = sum(p.numel() for p in model.parameters())
-    memory_format = torch.channels_last if channels_last else torch.contiguous_format
-    model = model.to(memory_format=memory_format)
-    net = torch.compile(model) if compile else model
-    size = model_config["image_size"]
-    gen = torch.Generator().manual_seed(seed)
-    x = torch.randn(batch_size, 3, size, size, generator=gen).to(dev, memory_format=memory_format)
-    t = torch.randint(0, 1000, (batch_size,), generator=gen).to(dev)
-    kwargs = {}
-    if model_config.get("class_cond"):
-        y = torch.randint(0, model_config.get("num_classes", 1000), (batch_size,), generator=gen)
-        kwargs["y"] = y.to(dev)
+    execution = execution or Execution()
+    flops = flops or flop_context(model_config, dev)
+    with numerics(execution):
+        torch.manual_seed(seed)
+        model = memory_format(create_model(**model_config).to(dev), execution)
+        n_params = sum(p.numel() for p in model.parameters())
+        net = Network(model, execution, dev)
+        x, t, kwargs = fixed_inputs(model_config, batch_size, dev, seed)
 
-    def autocast():
-        if not bf16:
-            return contextlib.nullcontext()
-        return torch.autocast(dev.type, dtype=torch.bfloat16)
+        def forward():
+            with torch.no_grad():
+                net(x, t, **kwargs)
 
-    def forward():
-        with torch.no_grad(), autocast():
-            net(x, t, **kwargs)
+        def forward_backward():
+            net(x, t, **kwargs).square().mean().backward()
+            model.zero_grad(set_to_none=True)
 
-    def forward_backward():
-        with autocast():
-            loss = net(x, t, **kwargs).float().square().mean()
-        loss.backward()
-        model.zero_grad(set_to_none=True)
-
-    record: dict[str, Any] = {
-        "benchmark": "model",
-        "model_config": model_config,
-        "parameters": n_params,
-        "batch_size": batch_size,
-        "options": {"bf16": bf16, "channels_last": channels_last, "compile": compile},
-        "warmup": warmup,
-        "iters": iters,
-        "seed": seed,
-        "environment": environment(dev),
-    }
-    model.eval()  # no dropout while timing the forward pass
-    record["forward"] = time_calls(forward, dev, warmup, iters)
-    model.train()
-    record["forward_backward"] = time_calls(forward_backward, dev, warmup, iters)
-    if train_step:
-        record["train_step"] = time_train_step(
-            model, net, x, t, kwargs, model_config, diffusion_config or {}, autocast,
-            dev, warmup, iters,
-        )  # fmt: skip
-    for key in ("forward", "forward_backward", "train_step"):
+        record: dict[str, Any] = {
+            "benchmark": "model", "model_config": model_config, "parameters": n_params,
+            "batch_size": batch_size,
+            "execution": {**execution.as_dict(), "compiled": net.compiled},
+            "fused_optimizer": fused_optimizer, "warmup": warmup, "iters": iters, "seed": seed,
+            "flops": flops, "environment": environment(dev),
+        }
+        model.eval()  # no dropout while timing the forward pass
+        record["forward"] = time_calls(forward, dev, warmup, iters)
+        model.train()
+        if forward_backward:
+            record["forward_backward"] = time_calls(forward_backward, dev, warmup, iters)
+        if train_step:
+            step = TrainingStep(model, net, x, t, kwargs, model_config, diffusion_config or {},
+                                 fused_optimizer)
+            record["train_step"] = {"diffusion_config": step.config,
+                                    **time_calls(step, dev, warmup, iters)}
+    for key, calls in (("forward", 1), ("forward_backward", TRAIN_FACTOR),
+                       ("train_step", TRAIN_FACTOR)):
         if key in record:
             record[key]["img_per_s"] = batch_size / record[key]["median_s"]
+            add_utilisation(record[key], flops, calls)
     return record
 
 
-def time_train_step(model, net, x, t, kwargs, model_config, diffusion_config, autocast, dev,
-                    warmup, iters) -> dict[str, Any]:  # fmt: skip
-    """Time forward + training_losses + backward + AdamW step on fixed inputs."""
-    from harness.diffusion import create_diffusion
+def fixed_inputs(model_config: dict[str, Any], batch_size: int, device: torch.device,
+                 seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, dict]:
+    """A random batch of images, timesteps and (class-conditional) labels on `device`."""
+    size = model_config["image_size"]
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(batch_size, 3, size, size, generator=gen).to(device)
+    t = torch.randint(0, 1000, (batch_size,), generator=gen).to(device)
+    kwargs = {}
+    if model_config.get("class_cond"):
+        y = torch.randint(0, model_config.get("num_classes", 1000), (batch_size,), generator=gen)
+        kwargs["y"] = y.to(device)
+    return x, t, kwargs
 
-    config = {"learn_sigma": bool(model_config.get("learn_sigma")), **diffusion_config}
-    diffusion = create_diffusion(**config)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.0)
-    noise = torch.randn_like(x)
 
-    def step():
-        opt.zero_grad(set_to_none=True)
-        with autocast():
-            losses = diffusion.training_losses(net, x, t, model_kwargs=kwargs, noise=noise)
-        losses["loss"].mean().backward()
-        opt.step()
+class TrainingStep:
+    """One training step on fixed inputs: training_losses through `net`, backward, AdamW."""
 
-    return {"diffusion_config": config, **time_calls(step, dev, warmup, iters)}
+    def __init__(self, model, net, x, t, kwargs, model_config, diffusion_config,
+                 fused_optimizer=False) -> None:
+        from harness.diffusion import create_diffusion
+
+        self.config = {"learn_sigma": bool(model_config.get("learn_sigma")), **diffusion_config}
+        self.diffusion = create_diffusion(**self.config)
+        self.opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.0,
+                                     fused=fused_optimizer or None)
+        self.net, self.x, self.t, self.kwargs = net, x, t, kwargs
+        self.noise = torch.randn_like(x)
+
+    def __call__(self) -> torch.Tensor:
+        self.opt.zero_grad(set_to_none=True)
+        losses = self.diffusion.training_losses(self.net, self.x, self.t,
+                                                model_kwargs=self.kwargs, noise=self.noise)
+        loss = losses["loss"].mean()
+        loss.backward()
+        self.opt.step()
+        return loss.detach()

@@ -19,7 +19,8 @@ import torch
 from PIL import Image
 
 from harness.bench import environment
-from harness.runtime import resolve_device
+from harness.bench.flops import TRAIN_FACTOR, add_utilisation, flop_context
+from harness.runtime import Execution, resolve_device
 from harness.training import TrainConfig, train
 
 
@@ -38,9 +39,13 @@ def random_images(folder: Path, count: int, size: int, num_classes: int = 0,
 
 def bench_train(model_config: dict[str, Any], batch_size: int = 8, steps: int = 10,
                 warmup: int = 2, device: str = "cpu", target: str = "eps",
-                weighting: str = "constant", precision: str = "fp32") -> dict[str, Any]:
-    """Train `warmup + steps` steps; returns a JSON-able record with img/s."""
+                weighting: str = "constant", execution: Execution | None = None,
+                fused_optimizer: bool = False, num_workers: int = -1,
+                flops: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Train `warmup + steps` steps; returns a JSON-able record with img/s and MFU."""
     dev = resolve_device(device)
+    execution = execution or Execution()
+    flops = flops or flop_context(model_config, dev)
     with tempfile.TemporaryDirectory(prefix="harness-bench-train-") as tmp:
         classes = model_config.get("num_classes", 1000) if model_config.get("class_cond") else 0
         data = random_images(Path(tmp) / "data", max(4 * batch_size, 32),
@@ -48,18 +53,23 @@ def bench_train(model_config: dict[str, Any], batch_size: int = 8, steps: int = 
         fields = set(TrainConfig.__dataclass_fields__)
         config = TrainConfig(
             data=str(data), run_dir=str(Path(tmp) / "run"), max_steps=warmup + steps,
-            batch_size=batch_size, target=target, weighting=weighting, precision=precision,
+            batch_size=batch_size, target=target, weighting=weighting,
             device=str(dev), save_every=warmup + steps, log_every=1, progress=False,
-            lr=1e-4, **{k: v for k, v in model_config.items() if k in fields},
+            lr=1e-4, fused_optimizer=fused_optimizer, num_workers=num_workers,
+            **execution.as_dict(), **{k: v for k, v in model_config.items() if k in fields},
         )
         train(config)
         with (Path(tmp) / "run" / "log.csv").open() as f:
             rates = [float(r["samples_per_s"]) for r in csv.DictReader(f)][warmup:]
-    return {
+    record = {
         "benchmark": "train", "model_config": config.model_config(),
-        "diffusion": {"target": target, "weighting": weighting}, "precision": precision,
+        "diffusion": {"target": target, "weighting": weighting},
+        "precision": execution.precision, "execution": execution.as_dict(),
+        "fused_optimizer": fused_optimizer, "num_workers": num_workers,
         "batch_size": batch_size, "steps": steps, "warmup": warmup,
         "img_per_s": statistics.median(rates), "img_per_s_min": min(rates),
         "img_per_s_max": max(rates), "s_per_step": batch_size / statistics.median(rates),
-        "threads": torch.get_num_threads(), "environment": environment(dev),
+        "threads": torch.get_num_threads(), "flops": flops, "environment": environment(dev),
     }
+    add_utilisation(record, flops, TRAIN_FACTOR)
+    return record

@@ -9,6 +9,7 @@ import click
 
 from harness.bench import write_json
 from harness.bench.model import PRESETS, bench_model, resolve_config
+from harness.commands.options import execution_options, pop_execution
 
 
 @click.group("bench")
@@ -35,9 +36,8 @@ def bench() -> None:
 @click.option("--dropout", type=float)
 @click.option("--batch-size", type=int, default=8, show_default=True)
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or auto")
-@click.option("--bf16", is_flag=True, help="bfloat16 autocast (meant for CUDA).")
-@click.option("--channels-last", is_flag=True, help="channels_last memory format.")
-@click.option("--compile", "compile_", is_flag=True, help="torch.compile the model.")
+@execution_options
+@click.option("--fused-optimizer", is_flag=True, help="AdamW's fused implementation.")
 @click.option(
     "--train-step",
     is_flag=True,
@@ -56,9 +56,7 @@ def bench_model_command(
     preset,
     batch_size,
     device,
-    bf16,
-    channels_last,
-    compile_,
+    fused_optimizer,
     train_step,
     target,
     weighting,
@@ -69,9 +67,11 @@ def bench_model_command(
     out,
     **model_args,
 ):
-    """Forward throughput, forward+backward and training-step time of the UNet."""
+    """Forward throughput, forward+backward and training-step time of the UNet, with model
+    FLOP utilisation against a bf16 matmul peak measured in the same run."""
     import torch
 
+    execution = pop_execution(model_args)
     if threads:
         torch.set_num_threads(threads)
     try:
@@ -80,9 +80,8 @@ def bench_model_command(
             config,
             batch_size=batch_size,
             device=device,
-            bf16=bf16,
-            channels_last=channels_last,
-            compile=compile_,
+            execution=execution,
+            fused_optimizer=fused_optimizer,
             warmup=warmup,
             iters=iters,
             train_step=train_step,
@@ -101,9 +100,13 @@ def bench_model_command(
             r = record[key]
             click.echo(
                 f"{key}: median {r['median_s']:.4f} s, min {r['min_s']:.4f} s, "
-                f"{r['img_per_s']:.1f} img/s"
+                f"{r['img_per_s']:.1f} img/s, MFU {_percent(r['mfu'])}"
             )
     click.echo(f"wrote {out}")
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
 
 
 def _model_options(func):
@@ -122,17 +125,24 @@ def _model_options(func):
 @click.option("--steps", type=int, default=10, show_default=True, help="Timed steps.")
 @click.option("--warmup", type=int, default=2, show_default=True)
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or auto")
-@click.option("--precision", type=click.Choice(["fp32", "bf16"]), default="fp32")
+@execution_options
+@click.option("--fused-optimizer", is_flag=True, help="AdamW's fused implementation.")
+@click.option("--num-workers", type=int, default=-1, show_default=True,
+              help="DataLoader workers (-1: harness train's default).")
 @click.option("--out", type=click.Path(dir_okay=False), help="JSON file (else printed).")
-def bench_train_command(preset, batch_size, steps, warmup, device, precision, out, **model):
-    """img/s of the real training loop (`harness train` on random images)."""
+def bench_train_command(preset, batch_size, steps, warmup, device, fused_optimizer,
+                        num_workers, out, **model):
+    """img/s and MFU of the real training loop (`harness train` on random images)."""
     from harness.bench.train import bench_train
 
+    execution = pop_execution(model)
     record = bench_train(resolve_config(preset, **model), batch_size=batch_size, steps=steps,
-                         warmup=warmup, device=device, precision=precision)
+                         warmup=warmup, device=device, execution=execution,
+                         fused_optimizer=fused_optimizer, num_workers=num_workers)
     record["preset"] = preset
     text = write_json(record, out)
-    click.echo(text if out is None else f"train: {record['img_per_s']:.2f} img/s; wrote {out}")
+    click.echo(text if out is None else f"train: {record['img_per_s']:.2f} img/s, MFU "
+                                        f"{_percent(record['mfu'])}; wrote {out}")
 
 
 @bench.command("sample")
@@ -142,19 +152,95 @@ def bench_train_command(preset, batch_size, steps, warmup, device, precision, ou
 @click.option("--steps", type=int, default=10, show_default=True)
 @click.option("--batches", type=int, default=1, show_default=True, help="Timed batches.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or auto")
+@execution_options
 @click.option("--out", type=click.Path(dir_okay=False), help="JSON file (else printed).")
 def bench_sample_command(preset, batch_sizes, sampler, steps, batches, device, out, **model):
-    """img/s of `harness sample` (model load excluded)."""
+    """img/s and MFU of `harness sample` (model load excluded)."""
     from harness.bench.sample import bench_sample
 
+    execution = pop_execution(model)
     sizes = tuple(int(s) for s in batch_sizes.split(","))
     record = bench_sample(resolve_config(preset, **model), batch_sizes=sizes, sampler=sampler,
-                          steps=steps, batches=batches, device=device)
+                          steps=steps, batches=batches, device=device, execution=execution)
     record["preset"] = preset
     text = write_json(record, out)
-    rates = ", ".join(f"batch {r['batch_size']}: {r['img_per_s']:.2f} img/s"
-                      for r in record["results"])
+    rates = ", ".join(f"batch {r['batch_size']}: {r['img_per_s']:.2f} img/s, MFU "
+                      f"{_percent(r['mfu'])}" for r in record["results"])
     click.echo(text if out is None else f"sample: {rates}; wrote {out}")
+
+
+def _suite_options(func):
+    options = [
+        click.option("--reference", type=click.Path(file_okay=False),
+                     help="A checkout of the authors' code (github.com/yuhuUSTC/Debias: the "
+                          "folder holding guided_diffusion/); without it their side is "
+                          "skipped with a message."),
+        click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda"),
+        click.option("--out", required=True, type=click.Path(file_okay=False),
+                     help="Folder for the records: PREFIX-suite.json and one PREFIX-CHECK.json "
+                          "per check."),
+        click.option("--prefix", default=None,
+                     help="File-name prefix (default: the device's name and the date)."),
+        click.option("--no-compile", "no_compile", is_flag=True,
+                     help="Leave torch.compile out (a machine without a compiler)."),
+        click.option("--smoke", is_flag=True,
+                     help="The same code on CPU at toy size (checks the suite itself)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _run_suite(settings) -> None:
+    from harness.bench.suite import Suite, verdicts
+
+    try:
+        summary = Suite(settings).run()
+    except (ValueError, FileNotFoundError) as err:
+        raise click.ClickException(str(err)) from err
+    click.echo("\n".join(f"{name:<24} {c['status'][:60]:<60} {c.get('seconds', 0):7.1f} s"
+                          for name, c in summary["checks"].items()))
+    click.echo("\n".join(verdicts(summary)))
+    click.echo(f"wrote {settings.out}/{summary['files_prefix']}-*.json "
+               f"({summary['elapsed_s']:.0f} s)")
+
+
+@bench.command("suite")
+@_suite_options
+@click.option("--budget", type=float, default=420.0, show_default=True,
+              help="Seconds: a check starts only if its estimated cost fits what is left.")
+@click.option("--checks", default="", help="Comma-separated subset (default: all, in order).")
+def bench_suite_command(reference, device, out, prefix, no_compile, smoke, budget, checks):
+    """Every GPU check in one run, most valuable first, within a time budget: sampling and
+    the training step side by side with the authors' code, the real loop, --deterministic
+    (run to run, stopped and killed resumes), and more if time is left."""
+    from pathlib import Path
+
+    from harness.bench.suite import Settings
+
+    _run_suite(Settings(out=Path(out), reference=reference, budget_s=budget, smoke=smoke,
+                        device=device, compile=not no_compile, prefix=prefix,
+                        checks=tuple(c for c in checks.split(",") if c) or None))
+
+
+@bench.command("versus")
+@_suite_options
+@click.option("--preset", type=click.Choice(list(PRESETS)), default=None,
+              help="Model config (default: paper; tiny with --smoke).")
+@click.option("--batch-size", type=int, default=None, help="Default: 64 (4 with --smoke).")
+@click.option("--steps", type=int, default=None, help="Sampling steps (default: 10).")
+def bench_versus_command(reference, device, out, prefix, no_compile, smoke, preset, batch_size,
+                         steps):
+    """Ours against the authors' code on the same config, batch, inputs and device: UNet
+    forward, training step and 10-step DDPM sampling, their fp32 and fp16 paths against ours
+    (fp32, fp32+TF32, bf16, and the presets' bf16+compile path), with img/s and MFU."""
+    from pathlib import Path
+
+    from harness.bench.suite import Settings
+
+    _run_suite(Settings(out=Path(out), reference=reference, budget_s=float("inf"), smoke=smoke,
+                        device=device, compile=not no_compile, checks=("sample", "model"),
+                        preset=preset, batch_size=batch_size, steps=steps, prefix=prefix))
 
 
 @bench.command("features")

@@ -7,27 +7,26 @@ import json
 import click
 
 from harness import workflow_plan as wp
-from harness.estimate import estimate
+from harness.estimate import estimate, format_table
 
 
 @click.command("estimate")
 @click.option("--configfile", "configfiles", multiple=True, type=click.Path(exists=True),
               default=[str(wp.ROOT / "workflow/config/quick.yaml")], show_default=True)
-@click.option("--bench-dir", default="results/bench", show_default=True, type=click.Path(),
-              help="`harness bench model --train-step --device cuda` records to use first.")
+@click.option("--bench-dir", default=str(wp.ROOT / "results/bench"), show_default=True,
+              type=click.Path(), help="Bench records to use first (CUDA records only).")
 @click.option("--tflops", default=40.0, show_default=True, type=float,
               help="Assumed sustained TFLOP/s per GPU where no measurement exists.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Also write the estimate as JSON.")
 def estimate_command(configfiles, bench_dir, tflops, out) -> None:
-    """GPU-hours per stage (train, sample, metrics, refstats, analysis) for a config."""
+    """GPU-hours per stage (train, sample, metrics, refstats, analysis) for a config, one line
+    per stage and basis: the CUDA bench record used (device, batch, and how it differs from
+    the config's execution options), or FLOPs at --tflops where none fits."""
     try:
         result = estimate(wp.load_config(list(configfiles)), bench_dir, tflops)
     except (ValueError, FileNotFoundError) as err:
         raise click.ClickException(str(err)) from err
-    click.echo(f"{'stage':<10}{'jobs':>6}{'GPU-hours':>12}  basis")
-    for stage, s in result["stages"].items():
-        click.echo(f"{stage:<10}{s['jobs']:>6}{s['gpu_hours']:>12.1f}  {'; '.join(s['basis'])}")
-    click.echo(f"{'total':<16}{result['total_gpu_hours']:>12.1f}")
+    click.echo(format_table(result))
     if out:
         with open(out, "w") as f:
             json.dump(result, f, indent=1)

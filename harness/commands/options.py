@@ -30,3 +30,46 @@ fid_impl_option = click.option(
     "--fid-impl", type=click.Choice(["clean-fid", "eigh"]), default="clean-fid",
     show_default=True, help="Fréchet distance: clean-fid's frechet_distance (sqrtm), or the same "
                             "quantity by eigh (~10x faster on CPU).")
+
+
+EXECUTION_HELP = {
+    "precision": "fp32 (the exact reference), or bf16 autocast around the UNet (the diffusion's "
+                 "arithmetic stays fp32); CPU and CUDA.",
+    "tf32": "Allow TF32 in fp32 convolutions and matrix products (CUDA; off: exact fp32).",
+    "compile": "torch.compile the UNet once per process, static shapes (falls back to eager "
+               "with a one-line message where it is unavailable).",
+    "compile_mode": "torch.compile mode; reduce-overhead adds CUDA graphs.",
+    "channels_last": "channels_last memory format for the UNet.",
+    "deterministic": "Deterministic algorithms (torch, cuDNN, cuBLAS workspace): bitwise "
+                     "reproducible runs and resumes on CUDA, at some speed.",
+}
+
+
+def execution_options(func: Callable) -> Callable:
+    """--precision, --tf32, --compile, --compile-mode, --channels-last, --deterministic."""
+    from harness.runtime.execution import COMPILE_MODES, PRECISIONS
+
+    options = [
+        click.option("--precision", type=click.Choice(PRECISIONS), default="fp32",
+                     show_default=True, help=EXECUTION_HELP["precision"]),
+        click.option("--tf32/--no-tf32", default=False, show_default=True,
+                     help=EXECUTION_HELP["tf32"]),
+        click.option("--compile/--no-compile", "compile", default=False, show_default=True,
+                     help=EXECUTION_HELP["compile"]),
+        click.option("--compile-mode", type=click.Choice(COMPILE_MODES), default="default",
+                     show_default=True, help=EXECUTION_HELP["compile_mode"]),
+        click.option("--channels-last/--no-channels-last", default=False, show_default=True,
+                     help=EXECUTION_HELP["channels_last"]),
+        click.option("--deterministic/--no-deterministic", default=False, show_default=True,
+                     help=EXECUTION_HELP["deterministic"]),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def pop_execution(options: dict):
+    """The harness.runtime.Execution made of (and removed from) a command's options."""
+    from harness.runtime import Execution
+
+    return Execution(**{name: options.pop(name) for name in Execution.__dataclass_fields__})

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from harness.commands.options import execution_options, pop_execution
 from harness.sampling import SAMPLERS, SampleRequest, sample
 
 
@@ -33,6 +34,7 @@ from harness.sampling import SAMPLERS, SampleRequest, sample
               default=None, help="JSON with model_config and diffusion_config (e.g. a "
                                  "RUN/config.json), needed for plain ADM state dicts.")
 @click.option("--progress/--no-progress", default=True)
+@execution_options
 def sample_command(config_path, target, learn_sigma, **options) -> None:
     """Sample images from an EMA checkpoint; resumable (finished batches in OUT.parts/).
 
@@ -46,7 +48,9 @@ def sample_command(config_path, target, learn_sigma, **options) -> None:
             recorded = json.load(f)
         configs = {k: recorded.get(k) for k in ("model_config", "diffusion_config")}
     try:
-        meta = sample(SampleRequest(expect_diffusion=expect or None, **configs, **options))
+        execution = pop_execution(options)
+        meta = sample(SampleRequest(expect_diffusion=expect or None, execution=execution,
+                                    **configs, **options))
     except (ValueError, FileNotFoundError) as err:
         raise click.ClickException(str(err)) from err
     click.echo(f"{options['out']}: {meta['num_samples']} samples, status {meta['status']}")

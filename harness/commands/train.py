@@ -6,6 +6,8 @@ import dataclasses
 
 import click
 
+from harness.commands.options import EXECUTION_HELP
+from harness.runtime.execution import COMPILE_MODES, PRECISIONS
 from harness.training import TrainConfig, train
 
 HELP = {
@@ -20,7 +22,9 @@ HELP = {
     "eval_iterations": "Comma-separated iterations at which EMA checkpoints are written "
                        "(0: the initial weights, an untrained baseline).",
     "grad_clip": "Clip the gradient norm to this value (0: off, as ADM).",
-    "precision": "fp32, or bf16 autocast (CUDA only).",
+    **EXECUTION_HELP,
+    "fused_optimizer": "AdamW's fused implementation (one kernel; same update within float32 "
+                       "rounding).",
     "seed": "Seed of data order, flips, timesteps, noise and dropout (per rank and step).",
     "fail_at_step": "Testing aid: make the loss of this iteration NaN to exercise the "
                     "divergence path (0: off).",
@@ -31,6 +35,7 @@ HELP = {
 }
 REQUIRED = {"data", "run_dir", "image_size", "max_steps"}
 NOT_OPTIONS = {"world_size"}  # taken from torchrun's environment
+CHOICES = {"precision": click.Choice(PRECISIONS), "compile_mode": click.Choice(COMPILE_MODES)}
 
 
 def _options(func):
@@ -42,6 +47,8 @@ def _options(func):
         kwargs = {"help": HELP.get(field.name), "show_default": True}
         if field.name == "eval_iterations":
             decl, kwargs["default"], kwargs["type"] = [flag], "", str
+        elif field.name in CHOICES:
+            decl, kwargs["default"], kwargs["type"] = [flag], default, CHOICES[field.name]
         elif isinstance(default, bool):
             decl, kwargs["default"] = [f"{flag}/--no-{flag[2:]}"], default
         else:

@@ -114,6 +114,8 @@ def cell_metrics(
             "host": host(),
             "library_versions": {name: library_version(name) for name in LIBRARIES},
             "sampling_wall_time_s": meta.get("wall_time_s"),
+            "sampling_execution": meta.get("execution"),
+            "training_execution": meta.get("training_execution"),
         },
     }
     for key in ("iteration", "sampler", "steps"):

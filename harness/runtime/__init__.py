@@ -1,9 +1,10 @@
 """What training, sampling and evaluation share about a run: the device, the processes of a
-torchrun job, seeds, locks, atomic file writes and provenance."""
+torchrun job, how the network is executed, seeds, locks, atomic file writes and provenance."""
 
 from harness.runtime import distributed, seeds
 from harness.runtime.device import resolve_device
 from harness.runtime.distributed import Dist
+from harness.runtime.execution import Execution, Network, numerics
 from harness.runtime.files import (
     atomic_target,
     remove_stale_temporaries,
@@ -19,7 +20,9 @@ from harness.runtime.provenance import code_commit, device_name, host, library_v
 
 __all__ = [
     "Dist",
+    "Execution",
     "LockedError",
+    "Network",
     "RunLock",
     "atomic_target",
     "code_commit",
@@ -27,6 +30,7 @@ __all__ = [
     "distributed",
     "host",
     "library_version",
+    "numerics",
     "remove_stale_temporaries",
     "resolve_device",
     "save_torch_atomic",

@@ -7,6 +7,11 @@ Sampler conventions follow ADM's image_sample.py: `ddpm` is ancestral sampling
 Output: `arr_0` uint8 NHWC, `arr_1` int64 labels (class-conditional), `meta` (JSON string;
 `wall_time_s` is the sum of the batches' sampling times over restarts and processes).
 Under torchrun, the batches still to do are dealt round-robin to the ranks; rank 0 merges.
+`execution` (harness.runtime.Execution) says how the UNet runs; `meta["execution"]` records it
+(with `compiled`: whether torch.compile was in fact used) and `meta["training_execution"]` the
+training run's own options, from its config.json. Precision, TF32 and determinism are part of
+the request that chunks are kept for; compile and memory format are not (same numbers within
+float32 rounding).
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ from tqdm import tqdm
 
 from harness.checkpoint import divergence_of, load_model
 from harness.diffusion import create_diffusion
-from harness.runtime import distributed, write_npz_atomic
+from harness.runtime import Execution, Network, distributed, numerics, write_npz_atomic
+from harness.runtime.execution import NUMERIC_FIELDS, memory_format
 from harness.sampling.chunks import ChunkStore, batches_of
 from harness.sampling.images import save_grid, save_message, to_uint8
 from harness.sampling.noise import PerSampleNoise
@@ -49,6 +55,7 @@ class SampleRequest:
     model_config: dict | None = None  # for plain ADM checkpoints that carry no config
     diffusion_config: dict | None = None
     progress: bool = True
+    execution: Execution = Execution()
 
     def __post_init__(self) -> None:
         if self.sampler not in SAMPLERS:
@@ -103,8 +110,23 @@ def _diverged(req: SampleRequest, message: str) -> dict:
     return meta
 
 
+def training_execution(checkpoint: str | Path) -> dict | None:
+    """How the checkpoint's run trained (its config.json's execution options), if recorded."""
+    path = Path(checkpoint).parent / "config.json"
+    if not path.exists():
+        return None
+    options = json.loads(path.read_text()).get("options", {})
+    names = (*Execution.__dataclass_fields__, "fused_optimizer")
+    return {k: options[k] for k in names if k in options}
+
+
 def sample(req: SampleRequest) -> dict:
     """Sample (or finish sampling) `req.num_samples` images; returns the meta dict."""
+    with numerics(req.execution):  # before CUDA starts: the cuBLAS workspace setting
+        return _sample(req)
+
+
+def _sample(req: SampleRequest) -> dict:
     # A divergence record in place of the checkpoint says the run never reached it; a run
     # directory without the file (trained before records existed) is read from status.json.
     message = (divergence_of(req.checkpoint) if Path(req.checkpoint).is_file()
@@ -122,6 +144,9 @@ def sample(req: SampleRequest) -> dict:
     model, ckpt = load_model(req.checkpoint, model_config=req.model_config,
                              expect_diffusion=expect or None, device=str(device))
     model.eval()
+    network = Network(memory_format(model, req.execution), req.execution, device,
+                      static_batch=(min(req.batch_size, req.num_samples)
+                                    if req.execution.compile else None))
     model_config = ckpt.model_config or req.model_config
     base = ckpt.diffusion_config or req.diffusion_config
     if base is None:
@@ -136,7 +161,8 @@ def sample(req: SampleRequest) -> dict:
     request = {"checkpoint_sha256": checkpoint_sha256, "sampler": req.sampler,
                "steps": req.steps, "eta": req.eta, "seed": req.seed,
                "num_samples": req.num_samples,
-               "device_type": device.type}  # CPU and CUDA noise streams differ
+               "device_type": device.type,  # CPU and CUDA noise streams differ
+               **{k: getattr(req.execution, k) for k in NUMERIC_FIELDS}}
     if info.is_main:
         ChunkStore(req.out, request)  # may empty a stale folder: before the others look
     distributed.barrier(info)
@@ -159,7 +185,7 @@ def sample(req: SampleRequest) -> dict:
                 else diffusion.p_sample_loop)
         extra = {"eta": req.eta} if req.sampler == "ddim" else {}
         with torch.no_grad():
-            x = loop(model, shape, noise=x_T, clip_denoised=True, model_kwargs=kwargs,
+            x = loop(network, shape, noise=x_T, clip_denoised=True, model_kwargs=kwargs,
                      step_noise=draws.step_noise, **extra)
         store.write(batch.start, to_uint8(x), None if labels is None else labels.cpu().numpy(),
                     time.perf_counter() - began, str(device))
@@ -179,7 +205,9 @@ def sample(req: SampleRequest) -> dict:
             "diffusion_config": diffusion_config, "wall_time_s": round(wall, 3),
             "ranks": info.world_size,
             "device": ",".join(devices), "quantisation": QUANTISATION,
-            "checkpoint_sha256": checkpoint_sha256}
+            "checkpoint_sha256": checkpoint_sha256,
+            "execution": {**req.execution.as_dict(), "compiled": network.compiled},
+            "training_execution": training_execution(req.checkpoint)}
     _write(req, images, labels, meta)
     save_grid(images, req.grid)
     store.remove()

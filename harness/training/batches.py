@@ -4,7 +4,8 @@ Each rank owns the shard `rank::world_size` of the dataset (ADM shards the same 
 through it in epochs without replacement, each epoch in its own random order, `per_rank_batch`
 images a step, dropping the incomplete last batch (ADM's loader: shuffle, drop_last). Because
 step `s` is computed from its address rather than from an iterator's history, a resumed run
-reads exactly the batches the uninterrupted run would have read.
+reads exactly the batches the uninterrupted run would have read. `StepData` bundles a step's
+images with its timesteps and noise, so that loader workers make all of it ahead of the GPU.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import torch
-from torch.utils.data import Sampler
+from torch.utils.data import Dataset, Sampler, default_collate
 
 from harness.runtime import seeds
 
@@ -67,3 +68,24 @@ def step_draws(seed: int, rank: int, step: int, shape: tuple[int, ...],
     t = torch.randint(0, num_timesteps, (shape[0],), generator=g)
     noise = torch.randn(shape, generator=g)
     return t, noise
+
+
+class StepData(Dataset):
+    """Item `s` is everything step `s` consumes: (images, model kwargs, timesteps, noise).
+
+    Used with `DataLoader(..., batch_size=None, sampler=range(start, stop))`: each loader
+    worker decodes a whole step and draws its noise (12.6M normals at batch 64 and 256 px,
+    too slow to draw on the training loop's critical path).
+    """
+
+    def __init__(self, images: Dataset, batches: StepBatches, num_timesteps: int) -> None:
+        self.images, self.batches, self.num_timesteps = images, batches, num_timesteps
+
+    def __len__(self) -> int:
+        return self.batches.stop
+
+    def __getitem__(self, step: int) -> tuple[torch.Tensor, dict, torch.Tensor, torch.Tensor]:
+        x, kwargs = default_collate([self.images[item] for item in self.batches.items(step)])
+        t, noise = step_draws(self.batches.seed, self.batches.rank, step, tuple(x.shape),
+                              self.num_timesteps)
+        return x, kwargs, t, noise

@@ -13,13 +13,16 @@ import dataclasses
 import json
 from pathlib import Path
 
-from harness.runtime import write_json_atomic
+from harness.runtime import Execution, write_json_atomic
+from harness.runtime.execution import PRECISIONS
 
 TARGETS = ("eps", "x0", "v")
-PRECISIONS = ("fp32", "bf16")
+# Execution options that give the same weights within float32 rounding are schedule options
+# too (see harness.runtime.execution); precision, tf32 and deterministic are identity options.
 SCHEDULE_OPTIONS = frozenset(
     {"run_dir", "max_steps", "save_every", "eval_iterations", "log_every", "num_workers",
-     "device", "progress", "cache_data"}
+     "device", "progress", "cache_data", "compile", "compile_mode", "channels_last",
+     "fused_optimizer"}
 )
 
 
@@ -62,6 +65,8 @@ class TrainConfig:
     ema_rate: str = "0.9999"
     grad_clip: float = 0.0
     precision: str = "fp32"
+    tf32: bool = False
+    deterministic: bool = False
     random_flip: bool = True
     seed: int = 0
     fail_at_step: int = 0
@@ -74,12 +79,17 @@ class TrainConfig:
     device: str = "auto"
     progress: bool = True
     cache_data: str = "auto"
+    compile: bool = False
+    compile_mode: str = "default"
+    channels_last: bool = False
+    fused_optimizer: bool = False
 
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
             raise ValueError(f"target '{self.target}' is not one of {', '.join(TARGETS)}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision '{self.precision}' is not one of {', '.join(PRECISIONS)}")
+        self.execution()  # validates
         if self.cache_data not in ("auto", "yes", "no"):
             raise ValueError(f"cache_data '{self.cache_data}' is not one of auto, yes, no")
         for name in ("save_every", "batch_size", "log_every", "image_size"):
@@ -113,6 +123,12 @@ class TrainConfig:
             raise ValueError("ema_rate is empty; give at least one rate, e.g. 0.9999")
         return [str(float(r)) for r in rates]
 
+    def execution(self) -> Execution:
+        """How the UNet is run (precision, TF32, compile, memory format, determinism)."""
+        return Execution(precision=self.precision, tf32=self.tf32, compile=self.compile,
+                         compile_mode=self.compile_mode, channels_last=self.channels_last,
+                         deterministic=self.deterministic)
+
     def model_config(self) -> dict:
         """Keyword arguments of harness.models.create_model."""
         names = ("image_size", "num_channels", "num_res_blocks", "channel_mult", "learn_sigma",
@@ -140,12 +156,19 @@ class TrainConfig:
 
 
 def differing_options(recorded: dict, requested: dict) -> list[str]:
-    """Identity options whose values differ, as 'name: run has X, asked for Y'."""
+    """Identity options whose values differ, as 'name: run has X, asked for Y'.
+
+    An option missing from an older run's record counts as its default (options are added
+    with the default that keeps the behaviour they had before they existed).
+    """
+    defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)
+                if f.default is not dataclasses.MISSING}
     out = []
     for name in sorted(set(recorded) | set(requested)):
         if name in SCHEDULE_OPTIONS:
             continue
-        old, new = recorded.get(name, "<absent>"), requested.get(name, "<absent>")
+        old = recorded.get(name, defaults.get(name, "<absent>"))
+        new = requested.get(name, "<absent>")
         if old != new:
             out.append(f"{name}: run has {old!r}, asked for {new!r}")
     return out

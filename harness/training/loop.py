@@ -12,7 +12,6 @@ written whenever it is asked for and missing, before any training state is loade
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
 import time
@@ -28,8 +27,9 @@ from harness.checkpoint import save_checkpoint
 from harness.data import ImageDataset
 from harness.diffusion import create_diffusion
 from harness.models import create_model
-from harness.runtime import distributed, seeds
-from harness.training.batches import StepBatches, step_draws
+from harness.runtime import Network, distributed, numerics, seeds
+from harness.runtime.execution import memory_format
+from harness.training.batches import StepBatches, StepData
 from harness.training.checkpoints import (
     ema_checkpoint_path,
     restore_from_states,
@@ -81,10 +81,13 @@ def _warn_unreachable(config: TrainConfig, start: int, rates: list[str]) -> None
 
 def train(config: TrainConfig) -> dict:
     """Train (or resume) the run in `config.run_dir`; returns the final status dict."""
+    with numerics(config.execution()):  # before CUDA starts: the cuBLAS workspace setting
+        return _train(config)
+
+
+def _train(config: TrainConfig) -> dict:
     info, device = distributed.init(config.device)
     config = dataclasses.replace(config, world_size=info.world_size)
-    if config.precision == "bf16" and device.type != "cuda":
-        raise ValueError("precision 'bf16' needs a CUDA device; use --precision fp32 on CPU")
     run_dir = Path(config.run_dir)
     if info.is_main and (run_dir / "config.json").exists():
         check_or_write_config(config)  # refuse other options before anything else
@@ -104,7 +107,7 @@ def train(config: TrainConfig) -> dict:
     batches = StepBatches(len(dataset), per_rank, config.seed, info.rank, info.world_size,
                           config.random_flip, 0, config.max_steps)
     torch.manual_seed(seeds.derive_seed(config.seed, seeds.INIT))  # same initial weights
-    model = create_model(**config.model_config()).to(device)
+    model = memory_format(create_model(**config.model_config()).to(device), config.execution())
     diffusion = create_diffusion(**config.diffusion_config())
     if info.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -113,7 +116,8 @@ def train(config: TrainConfig) -> dict:
             _save_initial(config, model)
     distributed.barrier(info)
     ema = EMA(model, config.ema_rates())
-    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay,
+                            fused=config.fused_optimizer or None)
     start = 0
     state = load_newest_state(run_dir)  # on CPU: RNG states must stay CPU tensors
     if state is not None:
@@ -128,45 +132,43 @@ def train(config: TrainConfig) -> dict:
         net = DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None
         )
+    net = Network(net, config.execution(), device)
 
-    batches.start = start
     _warn_unreachable(config, start, ema.rates)
     workers = config.num_workers
     if workers < 0:
         workers = min(4, os.cpu_count() or 1) if device.type == "cuda" else 0
-    loader = DataLoader(dataset, batch_sampler=batches, num_workers=workers,
-                        pin_memory=device.type == "cuda")
+    pinned = device.type == "cuda"
+    loader = DataLoader(StepData(dataset, batches, diffusion.num_timesteps), batch_size=None,
+                        sampler=range(start, config.max_steps), num_workers=workers,
+                        pin_memory=pinned)
     log = LossLog(run_dir / "log.csv", start, diffusion.num_timesteps) if info.is_main else None
-    autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if config.precision == "bf16"
-                else contextlib.nullcontext())
     bar = tqdm(total=config.max_steps, initial=start, unit="it", dynamic_ncols=True,
                disable=not (config.progress and info.is_main), desc="train")
     window_start, window_steps = time.perf_counter(), 0
     status = {"status": "completed", "step": config.max_steps}
 
-    for step, (x, kwargs) in zip(range(start, config.max_steps), loader, strict=True):
+    for step, (x, kwargs, t, noise) in zip(range(start, config.max_steps), loader, strict=True):
         iteration = step + 1
-        x = x.to(device)
-        kwargs = {k: v.to(device) for k, v in kwargs.items()}
-        t, noise = step_draws(config.seed, info.rank, step, tuple(x.shape),
-                              diffusion.num_timesteps)
-        t, noise = t.to(device), noise.to(device)
+        x, t, noise = (v.to(device, non_blocking=pinned) for v in (x, t, noise))
+        kwargs = {k: v.to(device, non_blocking=pinned) for k, v in kwargs.items()}
         torch.manual_seed(seeds.derive_seed(config.seed, seeds.DROPOUT, info.rank, step))
         opt.zero_grad(set_to_none=True)
-        with autocast:
-            losses = diffusion.training_losses(net, x, t, model_kwargs=kwargs, noise=noise)
+        losses = diffusion.training_losses(net, x, t, model_kwargs=kwargs, noise=noise)
         loss = losses["loss"].float().mean()
         if iteration == config.fail_at_step:
             loss = loss * float("nan")  # testing aid: a real non-finite loss on this path
-        if not torch.isfinite(distributed.all_mean(loss.detach(), info)).item():
-            status = {"status": "diverged", "step": iteration,
-                      "message": f"diverged at step {iteration}"}
-            break
         loss.backward()
         if config.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
         opt.step()
         ema.update(model)
+        # Checked once the step is queued, so the GPU is not left idle while the CPU launches
+        # the backward pass; a non-finite step's weights are never saved.
+        if not torch.isfinite(distributed.all_mean(loss.detach(), info)).item():
+            status = {"status": "diverged", "step": iteration,
+                      "message": f"diverged at step {iteration}"}
+            break
 
         window_steps += 1
         if log is not None:

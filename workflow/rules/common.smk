@@ -117,8 +117,17 @@ def train_args(wc):
         grad_clip=t["grad_clip"],
         precision=t["precision"],
         weight_decay=t["weight_decay"],
+        **{k: t[k] for k in EXECUTION_KEYS + ("fused_optimizer",) if k != "precision"},
     )
     return " ".join(wp.cli_args(args))
+
+
+# How the UNet runs (harness.runtime.Execution): training.* and sampling.* keys of these names.
+EXECUTION_KEYS = ("precision", "tf32", "compile", "compile_mode", "channels_last", "deterministic")
+
+
+def sample_args(wc):
+    return " ".join(wp.cli_args({k: config["sampling"][k] for k in EXECUTION_KEYS}))
 
 
 def launcher(resources, torchrun=False):

@@ -27,9 +27,10 @@ rule sample:
         batch_size=config["sampling"]["batch_size"],
         seed=lambda wc: wp.sample_seed(config, int(wc.seed)),
         eta=config["sampling"]["eta"],
+        execution=sample_args,
         launch=lambda wc, resources: launcher(resources),
     shell:
         "{params.launch} sample --checkpoint {input.checkpoint} --sampler {wildcards.sampler}"
         " --steps {wildcards.steps} --num-samples {params.num_samples}"
         " --batch-size {params.batch_size} --seed {params.seed} --eta {params.eta}"
-        " --out {output.samples} --grid {output.grid} > {log} 2>&1"
+        " {params.execution} --out {output.samples} --grid {output.grid} > {log} 2>&1"
