@@ -15,6 +15,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from harness import workflow_plan as wp
+from harness.inputs import check_number
 
 # Inception-v3 at 299x299: 5.7 G multiply-adds per image (Szegedy et al. 2016, Table 3),
 # i.e. ~11.5 GFLOPs; the feature extractor of FID, KID and IS.
@@ -42,9 +43,10 @@ def measured_throughput(bench_dir: str | Path, model_config: dict) -> dict | Non
     for path in sorted(Path(bench_dir).glob("*.json")):
         try:
             rec = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError):
+        except (OSError, ValueError):
             continue
-        if rec.get("benchmark") != "model" or "cuda" not in json.dumps(rec.get("environment")):
+        if not isinstance(rec, dict) or rec.get("benchmark") != "model" or (
+                "cuda" not in json.dumps(rec.get("environment"))):
             continue
         cfg = rec.get("model_config", {})
         if all(cfg.get(k) == v for k, v in model_config.items() if k in cfg):
@@ -68,6 +70,7 @@ def dataset_count(config: dict, name: str) -> int:
 def estimate(config: dict, bench_dir: str | Path = "results/bench",
              tflops: float = 40.0) -> dict:
     """GPU-hours and job counts per stage; each stage says whether it used bench or FLOPs."""
+    check_number("tflops", tflops, exclusive_minimum=0)
     plan = wp.build_plan(config, check_paths=False)
     rate = tflops * 1e12
     flops: dict[str, float] = {}

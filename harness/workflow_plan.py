@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,8 +91,27 @@ def known_weightings() -> tuple[str, ...]:
     return tuple(load_schema()["$defs"]["weighting"]["enum"])
 
 
+def _non_finite(value: Any, key: str = "") -> str | None:
+    """The key of the first NaN or infinite number in `value` (YAML's .nan / .inf), if any.
+    JSON schema cannot refuse them: every comparison with NaN is false."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return key or "<top level>"
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(
+        value, list) else ()
+    for k, v in items:
+        found = _non_finite(v, f"{key}.{k}" if key else str(k))
+        if found:
+            return found
+    return None
+
+
 def validate_config(config: dict) -> dict:
     """Validate `config` in place, filling defaults; ValueError names the key at fault."""
+    if not isinstance(config, dict):
+        raise ValueError(f"the config must be a mapping of keys, got a {type(config).__name__}")
+    bad = _non_finite(config)
+    if bad:
+        raise ValueError(f"config key {bad}: must be a finite number")
     validator = _with_defaults(Draft202012Validator)(load_schema())
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
@@ -105,8 +125,17 @@ def load_config(configfiles: list[str | Path], overrides: dict | None = None) ->
     """Merge YAML config files (later wins, recursively) and overrides, then validate."""
     config: dict = {}
     for path in configfiles:
-        with open(path) as f:
-            _merge(config, yaml.safe_load(f) or {})
+        try:
+            with open(path) as f:
+                loaded = yaml.safe_load(f) or {}
+        except yaml.YAMLError as err:
+            raise ValueError(f"config file '{path}' is not valid YAML: "
+                             f"{getattr(err, 'problem', None) or err} "
+                             f"{getattr(err, 'problem_mark', '') or ''}".strip()) from None
+        if not isinstance(loaded, dict):
+            raise ValueError(f"config file '{path}' must hold a mapping of keys, "
+                             f"not a {type(loaded).__name__}")
+        _merge(config, loaded)
     _merge(config, overrides or {})
     return validate_config(config)
 
@@ -349,8 +378,10 @@ def cli_args(options: dict) -> list[str]:
 
 def write_plan(plan: dict, path: str | Path, log: str | Path) -> None:
     """Write plan.json (the plan rule's whole job) and a one-line summary to its log."""
-    Path(path).write_text(json.dumps(plan, indent=1) + "\n")
-    Path(log).write_text(f"{len(plan['cells'])} cells, {len(plan['training'])} runs\n")
+    from harness.runtime import write_text_atomic  # imports torch: not at DAG-parse time
+
+    write_text_atomic(path, json.dumps(plan, indent=1) + "\n")
+    write_text_atomic(log, f"{len(plan['cells'])} cells, {len(plan['training'])} runs\n")
 
 
 def select_cells(plan: Plan, use: str, dataset: str | None = None, **match: Any) -> list[Cell]:

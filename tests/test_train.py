@@ -67,8 +67,8 @@ def test_tiny_run_writes_everything(tmp_path):
                         *TINY)
     assert code == 0, out
     names = sorted(p.name for p in run.iterdir())
-    assert names == ["config.json", "ema_0.9999_000004.pt", "ema_0.9999_000008.pt", "log.csv",
-                     "status.json", "train_state_0000006.pt", "train_state_0000008.pt"]
+    assert names == [".lock", "config.json", "ema_0.9999_000004.pt", "ema_0.9999_000008.pt",
+                     "log.csv", "status.json", "train_state_0000006.pt", "train_state_0000008.pt"]
     assert json.loads((run / "status.json").read_text()) == {"status": "completed", "step": 8}
     recorded = json.loads((run / "config.json").read_text())
     assert recorded["options"]["max_steps"] == 8 and recorded["model_config"]["num_channels"] == 32

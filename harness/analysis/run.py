@@ -16,7 +16,7 @@ from harness.analysis.timestep_mse import (
     timestep_mse,
 )
 from harness.checkpoint import load_model
-from harness.data.dataset import ImageDataset
+from harness.data.dataset import ImageDataset, check_resolution
 from harness.diffusion import create_diffusion
 from harness.runtime import atomic_target, resolve_device, write_text_atomic
 
@@ -34,6 +34,7 @@ def analyze(checkpoint: str | Path, data: str | Path, out_mse: str | Path, out_x
     diffusion = create_diffusion(**dcfg)
     target = dcfg.get("target", "eps")
     mcfg = ckpt.model_config or {}
+    check_resolution(data, int(mcfg["image_size"]), f"the image_size of '{checkpoint}'")
     dataset = ImageDataset(data, resolution=int(mcfg["image_size"]),
                            class_cond=bool(mcfg.get("class_cond", False)),
                            num_classes=mcfg.get("num_classes") if mcfg.get("class_cond") else None)

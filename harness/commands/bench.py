@@ -8,6 +8,7 @@ from __future__ import annotations
 import click
 
 from harness.bench import write_json
+from harness.commands.options import Number
 from harness.bench.model import PRESETS, bench_model, resolve_config
 
 
@@ -18,22 +19,22 @@ def bench() -> None:
 
 @bench.command("model")
 @click.option("--preset", type=click.Choice(list(PRESETS)), help="Start from a named config.")
-@click.option("--image-size", type=int)
-@click.option("--num-channels", type=int)
-@click.option("--num-res-blocks", type=int)
+@click.option("--image-size", type=click.IntRange(min=1))
+@click.option("--num-channels", type=click.IntRange(min=1))
+@click.option("--num-res-blocks", type=click.IntRange(min=1))
 @click.option("--channel-mult", type=str, help="e.g. '1,2,2,2' ('' = ADM default for the size)")
 @click.option("--attention-resolutions", type=str, help="e.g. '32,16,8'")
-@click.option("--num-heads", type=int)
+@click.option("--num-heads", type=click.IntRange(min=1))
 @click.option("--num-head-channels", type=int)
 @click.option("--num-heads-upsample", type=int)
 @click.option("--learn-sigma/--no-learn-sigma", default=None)
 @click.option("--class-cond/--no-class-cond", default=None)
-@click.option("--num-classes", type=int)
+@click.option("--num-classes", type=click.IntRange(min=1))
 @click.option("--use-scale-shift-norm/--no-use-scale-shift-norm", default=None)
 @click.option("--resblock-updown/--no-resblock-updown", default=None)
 @click.option("--use-new-attention-order/--no-use-new-attention-order", default=None)
-@click.option("--dropout", type=float)
-@click.option("--batch-size", type=int, default=8, show_default=True)
+@click.option("--dropout", type=Number(minimum=0, exclusive_maximum=1))
+@click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or auto")
 @click.option("--bf16", is_flag=True, help="bfloat16 autocast (meant for CUDA).")
 @click.option("--channels-last", is_flag=True, help="channels_last memory format.")
@@ -47,10 +48,10 @@ def bench() -> None:
 @click.option(
     "--weighting", default="constant", show_default=True, help="Loss weighting (train step)."
 )
-@click.option("--warmup", type=int, default=2, show_default=True)
-@click.option("--iters", type=int, default=5, show_default=True)
-@click.option("--threads", type=int, help="torch CPU threads (default: torch's choice).")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--warmup", type=click.IntRange(min=0), default=2, show_default=True)
+@click.option("--iters", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option("--threads", type=click.IntRange(min=1), help="torch CPU threads (default: torch's choice).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), help="JSON file (else printed).")
 def bench_model_command(
     preset,
@@ -108,8 +109,9 @@ def bench_model_command(
 
 def _model_options(func):
     """--preset plus the overrides that matter for speed (see `bench model` for all)."""
-    for flag, kind in reversed((("--image-size", int), ("--num-channels", int),
-                                ("--num-res-blocks", int), ("--channel-mult", str),
+    positive = click.IntRange(min=1)
+    for flag, kind in reversed((("--image-size", positive), ("--num-channels", positive),
+                                ("--num-res-blocks", positive), ("--channel-mult", str),
                                 ("--attention-resolutions", str))):
         func = click.option(flag, type=kind, default=None)(func)
     return click.option("--preset", type=click.Choice(list(PRESETS)), default="tiny",
@@ -118,9 +120,10 @@ def _model_options(func):
 
 @bench.command("train")
 @_model_options
-@click.option("--batch-size", type=int, default=8, show_default=True)
-@click.option("--steps", type=int, default=10, show_default=True, help="Timed steps.")
-@click.option("--warmup", type=int, default=2, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option("--steps", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Timed steps.")
+@click.option("--warmup", type=click.IntRange(min=0), default=2, show_default=True)
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or auto")
 @click.option("--precision", type=click.Choice(["fp32", "bf16"]), default="fp32")
 @click.option("--out", type=click.Path(dir_okay=False), help="JSON file (else printed).")
@@ -139,15 +142,23 @@ def bench_train_command(preset, batch_size, steps, warmup, device, precision, ou
 @_model_options
 @click.option("--batch-sizes", default="8", show_default=True, help="Comma-separated.")
 @click.option("--sampler", type=click.Choice(["ddpm", "ddim"]), default="ddpm")
-@click.option("--steps", type=int, default=10, show_default=True)
-@click.option("--batches", type=int, default=1, show_default=True, help="Timed batches.")
+@click.option("--steps", type=click.IntRange(min=2), default=10, show_default=True)
+@click.option("--batches", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Timed batches.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or auto")
 @click.option("--out", type=click.Path(dir_okay=False), help="JSON file (else printed).")
 def bench_sample_command(preset, batch_sizes, sampler, steps, batches, device, out, **model):
     """img/s of `harness sample` (model load excluded)."""
     from harness.bench.sample import bench_sample
 
-    sizes = tuple(int(s) for s in batch_sizes.split(","))
+    try:
+        sizes = tuple(int(s) for s in batch_sizes.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{batch_sizes!r} is not a comma-separated list of integers",
+                                 param_hint="--batch-sizes") from None
+    if min(sizes) < 1:
+        raise click.BadParameter(f"batch sizes must be >= 1, got {batch_sizes!r}",
+                                 param_hint="--batch-sizes")
     record = bench_sample(resolve_config(preset, **model), batch_sizes=sizes, sampler=sampler,
                           steps=steps, batches=batches, device=device)
     record["preset"] = preset
@@ -159,13 +170,13 @@ def bench_sample_command(preset, batch_sizes, sampler, steps, batches, device, o
 
 @bench.command("features")
 @click.option("--data", type=click.Path(exists=True), help="Image folder (else generated).")
-@click.option("--num-images", type=int, default=64, show_default=True)
-@click.option("--image-size", type=int, default=32, show_default=True)
-@click.option("--batch-size", type=int, default=32, show_default=True)
+@click.option("--num-images", type=click.IntRange(min=2), default=64, show_default=True)
+@click.option("--image-size", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or auto")
-@click.option("--repeats", type=int, default=3, show_default=True)
-@click.option("--warmup", type=int, default=1, show_default=True)
-@click.option("--cleanfid-workers", type=int, default=12, show_default=True,
+@click.option("--repeats", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--warmup", type=click.IntRange(min=0), default=1, show_default=True)
+@click.option("--cleanfid-workers", type=click.IntRange(min=0), default=12, show_default=True,
               help="get_folder_features' num_workers (its default is 12).")
 @click.option("--impl", type=click.Choice(["both", "ours", "clean-fid"]), default="both")
 @click.option("--inception-weights", type=click.Path(dir_okay=False))

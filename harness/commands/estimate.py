@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from harness import workflow_plan as wp
+from harness.commands.options import Number
 from harness.estimate import estimate
+from harness.runtime import write_json_atomic
 
 
 @click.command("estimate")
@@ -15,7 +15,7 @@ from harness.estimate import estimate
               default=[str(wp.ROOT / "workflow/config/quick.yaml")], show_default=True)
 @click.option("--bench-dir", default="results/bench", show_default=True, type=click.Path(),
               help="`harness bench model --train-step --device cuda` records to use first.")
-@click.option("--tflops", default=40.0, show_default=True, type=float,
+@click.option("--tflops", default=40.0, show_default=True, type=Number(exclusive_minimum=0),
               help="Assumed sustained TFLOP/s per GPU where no measurement exists.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Also write the estimate as JSON.")
 def estimate_command(configfiles, bench_dir, tflops, out) -> None:
@@ -29,5 +29,4 @@ def estimate_command(configfiles, bench_dir, tflops, out) -> None:
         click.echo(f"{stage:<10}{s['jobs']:>6}{s['gpu_hours']:>12.1f}  {'; '.join(s['basis'])}")
     click.echo(f"{'total':<16}{result['total_gpu_hours']:>12.1f}")
     if out:
-        with open(out, "w") as f:
-            json.dump(result, f, indent=1)
+        write_json_atomic(out, result, sort_keys=False)

@@ -16,9 +16,9 @@ from harness.commands.options import fid_impl_option, inception_network_options
 @click.option("--dataset", required=True)
 @click.option("--target", required=True)
 @click.option("--weighting", required=True)
-@click.option("--iteration", required=True, type=int)
+@click.option("--iteration", required=True, type=click.IntRange(min=0))
 @click.option("--sampler", required=True)
-@click.option("--steps", required=True, type=int)
+@click.option("--steps", required=True, type=click.IntRange(min=1))
 @click.option("--kid-subset-size", type=click.IntRange(min=2), default=100, show_default=True)
 @click.option("--kid-num-subsets", type=click.IntRange(min=1), default=100, show_default=True)
 @click.option("--is-weights", type=click.Path(dir_okay=False),
@@ -26,7 +26,8 @@ from harness.commands.options import fid_impl_option, inception_network_options
                    "downloaded by torch-fidelity when online, or recorded as not available.")
 @click.option("--config-hash", default=None, help="Hash of the workflow config (recorded).")
 @fid_impl_option
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of KID's subsets.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of KID's subsets.")
 @inception_network_options
 def metrics_command(samples, refstats, out, dataset, target, weighting, iteration, sampler,
                     steps, kid_subset_size, kid_num_subsets, inception_weights, is_weights,

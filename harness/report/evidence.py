@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness import inputs
+
 NOT_RUN = "not run"
 
 
@@ -57,7 +59,7 @@ def load_plan(plan_path: str | Path) -> dict:
     plan_path = Path(plan_path)
     if not plan_path.exists():
         raise FileNotFoundError(f"plan file not found: {plan_path}")
-    plan = json.loads(plan_path.read_text())
+    plan = inputs.read_json(plan_path, "plan file")
     for key in ("cells",):
         if key not in plan:
             raise ValueError(f"{plan_path}: missing key {key!r} (see CONTRACTS plan.json)")

@@ -68,6 +68,22 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
 
 
+ASSETS_MARKER = ".harness-report-assets"  # marks an assets folder `harness report` made
+
+
+def claim_assets(assets: Path) -> None:
+    """Make the report's assets folder, or accept one an earlier report made (it holds the
+    marker file); a folder of someone else's files is refused, as the report overwrites
+    figures and tables there by name."""
+    if assets.exists() and not (assets / ASSETS_MARKER).is_file() and (
+            not assets.is_dir() or any(assets.iterdir())):
+        raise ValueError(f"'{assets}' exists and was not made by `harness report` (it has no "
+                         f"{ASSETS_MARKER}); the report writes its figures and tables into "
+                         "'assets' beside --out: choose an --out in another folder")
+    assets.mkdir(parents=True, exist_ok=True)
+    (assets / ASSETS_MARKER).touch()
+
+
 def build_report(plan_path: str | Path, out_html: str | Path, svg: bool = True) -> Path:
     """Write ``out_html`` and its ``assets/`` folder from plan.json; returns the HTML path.
 
@@ -75,7 +91,7 @@ def build_report(plan_path: str | Path, out_html: str | Path, svg: bool = True) 
     ev = Evidence(plan_path)
     out_html = Path(out_html)
     assets = out_html.parent / "assets"
-    assets.mkdir(parents=True, exist_ok=True)
+    claim_assets(assets)
     tables = build_tables(ev)
     for table in tables:
         write_csv(table, assets / f"{table.id}.csv")

@@ -23,17 +23,26 @@ from tqdm import tqdm
 
 from harness.checkpoint import save_checkpoint
 from harness.data import ImageDataset
+from harness.data.dataset import check_resolution
 from harness.diffusion import create_diffusion
 from harness.models import create_model
-from harness.runtime import distributed, seeds
+from harness.models.check import check_model_config
+from harness.runtime import RunLock, distributed, seeds
 from harness.training.batches import StepBatches, step_draws
-from harness.training.config import TrainConfig, check_or_write_config
+from harness.training.config import TrainConfig, check_config, check_or_write_config
 from harness.training.ema import EMA
 from harness.training.log import LossLog
-from harness.training.state import capture_rng, load_newest_state, restore_rng, save_state
+from harness.training.state import (
+    capture_rng,
+    load_newest_state,
+    restore_rng,
+    save_state,
+    set_aside_run_files,
+)
 from harness.training.status import clear_status, read_status, write_status
 
 CACHE_LIMIT_BYTES = 1 << 30  # decode small datasets into memory once ("auto")
+LOCK_NAME = ".lock"  # RUN/.lock: held by the process that trains the run (harness.runtime.lock)
 
 
 def ema_checkpoint_path(run_dir: str | Path, rate: str, iteration: int) -> Path:
@@ -76,35 +85,60 @@ def _warn_unreachable(config: TrainConfig, start: int, rates: list[str]) -> None
                       "train a new run directory to get them", stacklevel=2)
 
 
-def train(config: TrainConfig) -> dict:
-    """Train (or resume) the run in `config.run_dir`; returns the final status dict."""
+def train(config: TrainConfig, restart: bool = False) -> dict:
+    """Train (or resume) the run in `config.run_dir`; returns the final status dict.
+
+    Everything checkable is checked before the run directory is touched: the options against
+    its config.json, the model (built on the meta device), the diffusion, and the data (its
+    resolution against image_size). The run directory is then locked for this job (a second
+    `harness train` on it is refused, naming the holder). `restart` first moves the run's
+    states, EMA checkpoints, log and status aside and trains from step 0.
+    """
     info, device = distributed.init(config.device)
     config = dataclasses.replace(config, world_size=info.world_size)
     if config.precision == "bf16" and device.type != "cuda":
         raise ValueError("precision 'bf16' needs a CUDA device; use --precision fp32 on CPU")
+    check_config(config)
+    check_model_config(config.model_config(), "the model options")
+    create_diffusion(**config.diffusion_config())
+    check_resolution(config.data, config.image_size, "--image-size")
+    dataset = _open_dataset(config)
     run_dir = Path(config.run_dir)
+    lock = (RunLock(run_dir / LOCK_NAME, f"run directory '{run_dir}'") if info.is_main
+            else contextlib.nullcontext())
+    with lock:
+        return _train(config, info, device, dataset, restart)
+
+
+def _train(config: TrainConfig, info: distributed.Dist, device: torch.device,
+           dataset: ImageDataset, restart: bool) -> dict:
+    run_dir = Path(config.run_dir)
+    if restart:
+        if info.is_main:
+            moved = set_aside_run_files(run_dir)
+            if moved is not None:
+                print(f"{run_dir}: --restart: moved the previous run's files to {moved}")
+        distributed.barrier(info)
     if info.is_main and (run_dir / "config.json").exists():
-        check_or_write_config(config)  # refuse other options before anything else
+        check_or_write_config(config)
     done = _finished(config, info)
     if done is not None:
         if done.get("status") == "completed":
             _warn_unreachable(config, int(done.get("step", 0)), config.ema_rates())
         return done
 
-    # Bad data, architecture or diffusion options fail here, before anything is written.
-    dataset = _open_dataset(config)
     per_rank = config.batch_size // info.world_size
     batches = StepBatches(len(dataset), per_rank, config.seed, info.rank, info.world_size,
                           config.random_flip, 0, config.max_steps)
     torch.manual_seed(seeds.derive_seed(config.seed, seeds.INIT))  # same initial weights
     model = create_model(**config.model_config()).to(device)
     diffusion = create_diffusion(**config.diffusion_config())
-    if info.is_main:
+    ema = EMA(model, config.ema_rates())
+    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    if info.is_main:  # only now: every option has been accepted by what it configures
         run_dir.mkdir(parents=True, exist_ok=True)
         check_or_write_config(config)
     distributed.barrier(info)
-    ema = EMA(model, config.ema_rates())
-    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     start = 0
     state = load_newest_state(run_dir)  # on CPU: RNG states must stay CPU tensors
     if state is not None:
