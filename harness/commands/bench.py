@@ -8,8 +8,8 @@ from __future__ import annotations
 import click
 
 from harness.bench import write_json
-from harness.commands.options import Number
 from harness.bench.model import PRESETS, bench_model, resolve_config
+from harness.commands.options import Number
 
 
 @click.group("bench")
