@@ -50,7 +50,8 @@ def bench() -> None:
 )
 @click.option("--warmup", type=click.IntRange(min=0), default=2, show_default=True)
 @click.option("--iters", type=click.IntRange(min=1), default=5, show_default=True)
-@click.option("--threads", type=click.IntRange(min=1), help="torch CPU threads (default: torch's choice).")
+@click.option("--threads", type=click.IntRange(min=1),
+              help="torch CPU threads (default: torch's choice).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), help="JSON file (else printed).")
 def bench_model_command(
