@@ -63,16 +63,14 @@ def _open_dataset(config: TrainConfig) -> ImageDataset:
                         cache=cache)
 
 
-def _finished(config: TrainConfig, info: distributed.Dist) -> dict | None:
-    """The recorded status if there is nothing left to do, else None (clearing it)."""
+def _finished(config: TrainConfig) -> dict | None:
+    """The recorded status if there is nothing left to do, else None."""
     status = read_status(config.run_dir)
     if status is None:
         return None
     if status.get("status") == "diverged" or status.get("step", 0) >= config.max_steps:
         return status
-    if info.is_main:
-        clear_status(config.run_dir)  # completed earlier with fewer steps: train on
-    return None
+    return None  # completed earlier with fewer steps: train on (status cleared once resumed)
 
 
 def _warn_unreachable(config: TrainConfig, start: int, rates: list[str]) -> None:
@@ -119,9 +117,8 @@ def _train(config: TrainConfig, info: distributed.Dist, device: torch.device,
             if moved is not None:
                 print(f"{run_dir}: --restart: moved the previous run's files to {moved}")
         distributed.barrier(info)
-    if info.is_main and (run_dir / "config.json").exists():
-        check_or_write_config(config)
-    done = _finished(config, info)
+    check_config(config)  # again, now that this process holds the run directory
+    done = _finished(config)
     if done is not None:
         if done.get("status") == "completed":
             _warn_unreachable(config, int(done.get("step", 0)), config.ema_rates())
@@ -135,10 +132,6 @@ def _train(config: TrainConfig, info: distributed.Dist, device: torch.device,
     diffusion = create_diffusion(**config.diffusion_config())
     ema = EMA(model, config.ema_rates())
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    if info.is_main:  # only now: every option has been accepted by what it configures
-        run_dir.mkdir(parents=True, exist_ok=True)
-        check_or_write_config(config)
-    distributed.barrier(info)
     start = 0
     state = load_newest_state(run_dir)  # on CPU: RNG states must stay CPU tensors
     if state is not None:
@@ -148,6 +141,11 @@ def _train(config: TrainConfig, info: distributed.Dist, device: torch.device,
         restore_rng(state["rng"])
         start = int(state["step"])
         del state
+    if info.is_main:  # only now: the options were accepted and the run can go on
+        run_dir.mkdir(parents=True, exist_ok=True)
+        check_or_write_config(config)
+        clear_status(run_dir)  # from an earlier, shorter run: this one has not ended
+    distributed.barrier(info)
     net = model
     if info.enabled:
         net = DistributedDataParallel(
