@@ -87,6 +87,20 @@ def test_refused_options_leave_no_run_directory_and_the_fix_then_runs(tmp_path):
                         **{field: value})
 
 
+def test_a_folder_of_other_files_is_never_used_as_a_run_directory(tmp_path):
+    data = make_images(tmp_path / "data")
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "log.csv").write_text("their log")
+    code, out = train_cli(data, theirs, "--image-size", "16", "--max-steps", "2")
+    assert code == 1 and "not a run directory" in out and "log.csv" in out
+    assert sorted(p.name for p in theirs.iterdir()) == ["log.csv"]
+    assert (theirs / "log.csv").read_text() == "their log"
+    (tmp_path / "file").write_text("x")
+    code, out = train_cli(data, tmp_path / "file", "--image-size", "16", "--max-steps", "2")
+    assert code == 1 and "is a file, not a folder" in out
+
+
 def test_data_of_another_resolution_is_refused_by_train_and_analyze(tmp_path):
     data16 = make_images(tmp_path / "d16")
     code, out = train_cli(data16, tmp_path / "run", "--image-size", "32", "--max-steps", "2")

@@ -28,6 +28,7 @@ from harness.diffusion import create_diffusion
 from harness.models import create_model
 from harness.models.check import check_model_config
 from harness.runtime import RunLock, distributed, seeds
+from harness.runtime.files import SUFFIX as TEMPORARY_SUFFIX
 from harness.training.batches import StepBatches, step_draws
 from harness.training.config import TrainConfig, check_config, check_or_write_config
 from harness.training.ema import EMA
@@ -96,6 +97,7 @@ def train(config: TrainConfig, restart: bool = False) -> dict:
     config = dataclasses.replace(config, world_size=info.world_size)
     if config.precision == "bf16" and device.type != "cuda":
         raise ValueError("precision 'bf16' needs a CUDA device; use --precision fp32 on CPU")
+    _check_run_dir(Path(config.run_dir))
     check_config(config)
     check_model_config(config.model_config(), "the model options")
     create_diffusion(**config.diffusion_config())
@@ -106,6 +108,20 @@ def train(config: TrainConfig, restart: bool = False) -> dict:
             else contextlib.nullcontext())
     with lock:
         return _train(config, info, device, dataset, restart)
+
+
+def _check_run_dir(run_dir: Path) -> None:
+    """A run directory is new, empty, or has the config.json of a run: a folder of other files
+    is refused (training would overwrite files named log.csv, config.json, ... in it)."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ValueError(f"--run-dir '{run_dir}' is a file, not a folder")
+    if run_dir.is_dir() and not (run_dir / "config.json").exists():
+        other = sorted(n for n in os.listdir(run_dir) if n != LOCK_NAME and not n.endswith(
+            TEMPORARY_SUFFIX))
+        if other:
+            raise ValueError(f"--run-dir '{run_dir}' is not a run directory of `harness train` "
+                             f"(no config.json, but {', '.join(other[:3])}"
+                             f"{', ...' if len(other) > 3 else ''}); choose a new or empty folder")
 
 
 def _train(config: TrainConfig, info: distributed.Dist, device: torch.device,
