@@ -140,6 +140,20 @@ def test_unreadable_states_stop_the_run_and_restart_moves_them_aside(tmp_path):
     assert (run / "ema_0.9999_000004.pt").exists() and (run / "train_state_0000006.pt").exists()
 
 
+def test_a_state_of_another_run_is_named(tmp_path):
+    data = make_images(tmp_path / "data")
+    for run, extra in (("a", []), ("b", ["--no-learn-sigma"])):
+        code, _ = train_cli(data, tmp_path / run, "--image-size", "16", "--max-steps", "2",
+                            "--save-every", "2", *extra)
+        assert code == 0
+    copied = tmp_path / "b" / "train_state_0000002.pt"
+    copied.write_bytes((tmp_path / "a" / "train_state_0000002.pt").read_bytes())
+    code, out = train_cli(data, tmp_path / "b", "--image-size", "16", "--max-steps", "4",
+                          "--no-learn-sigma")
+    assert code == 1 and f"training state '{copied}' does not fit" in out
+    assert "raceback" not in out
+
+
 def test_a_second_process_on_a_run_directory_is_refused_naming_the_holder(tmp_path):
     data = make_images(tmp_path / "data")
     run = tmp_path / "run"

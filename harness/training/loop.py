@@ -39,6 +39,7 @@ from harness.training.state import (
     restore_rng,
     save_state,
     set_aside_run_files,
+    state_path,
 )
 from harness.training.status import clear_status, read_status, write_status
 
@@ -151,10 +152,17 @@ def _train(config: TrainConfig, info: distributed.Dist, device: torch.device,
     start = 0
     state = load_newest_state(run_dir)  # on CPU: RNG states must stay CPU tensors
     if state is not None:
-        model.load_state_dict(state["model"])
-        ema.load_state(state["ema"])
-        opt.load_state_dict(state["optimizer"])
-        restore_rng(state["rng"])
+        try:
+            model.load_state_dict(state["model"])
+            ema.load_state(state["ema"])
+            opt.load_state_dict(state["optimizer"])
+            restore_rng(state["rng"])
+        except (KeyError, RuntimeError, TypeError, ValueError) as err:
+            path = state_path(run_dir, int(state["step"]))
+            reason = " ".join(str(err).split())[:300]
+            raise ValueError(f"training state '{path}' does not fit this run's model and "
+                             f"optimiser (written by another run?): {reason}; move it away, "
+                             "or rerun with --restart") from None
         start = int(state["step"])
         del state
     if info.is_main:  # only now: the options were accepted and the run can go on
