@@ -117,7 +117,10 @@ def validate_config(config: dict) -> dict:
     if errors:
         e = errors[0]
         key = ".".join(str(p) for p in e.absolute_path) or "<top level>"
-        raise ValueError(f"config key {key}: {e.message}")
+        message = e.message
+        if e.validator == "not":  # jsonschema's text shows the sub-schema, not the rule
+            message = f"{e.instance!r} is not allowed ({e.schema.get('description', '')})"
+        raise ValueError(f"config key {key}: {message}")
     return config
 
 

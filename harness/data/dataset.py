@@ -146,9 +146,9 @@ def check_resolution(path: str | os.PathLike, resolution: int, what: str) -> Non
     found, source = data_resolution(path)
     if found != resolution:
         raise ValueError(
-            f"'{path}' holds {found} px images ({source}), but {what} is {resolution}; "
-            f"prepare the data at that size (`harness prepare --resolution {resolution}`) "
-            f"or use {what} {found}")
+            f"'{path}' holds {found} px images ({source}), but {what} is {resolution}: the "
+            f"model would see resampled images; give data prepared at {resolution} px "
+            f"(`harness prepare --resolution {resolution}`)")
 
 
 def read_images(

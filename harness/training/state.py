@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import sys
 import time
 from pathlib import Path
 
@@ -82,13 +83,15 @@ def load_newest_state(run_dir: str | Path, map_location: str | torch.device = "c
         try:
             state = torch.load(path, map_location=map_location, weights_only=True)
         except Exception as err:  # noqa: BLE001 - any unreadable file means: use the older one
-            reason = " ".join(str(err).split())[:200] or type(err).__name__
-            print(f"warning: skipping unreadable training state {path}: {reason}")
+            reason = " ".join(str(err).split()).split(". ")[0][:200] or type(err).__name__
+            print(f"warning: skipping unreadable training state {path}: {reason}",
+                  file=sys.stderr)
             unreadable.append(f"{path.name} ({reason})")
             continue
         if not isinstance(state, dict) or state.get("format") != STATE_FORMAT or state.get(
                 "step") != step:
-            print(f"warning: skipping {path}: not a {STATE_FORMAT} file for step {step}")
+            print(f"warning: skipping {path}: not a {STATE_FORMAT} file for step {step}",
+                  file=sys.stderr)
             unreadable.append(f"{path.name} (not a {STATE_FORMAT} file for step {step})")
             continue
         return state
