@@ -66,13 +66,16 @@ class LazyGroup(click.Group):
 
 def _report_defect(err: Exception, ctx: click.Context) -> str:
     """Write the traceback to a new file; the one line that says where."""
-    fd, path = tempfile.mkstemp(prefix="harness-traceback-", suffix=".txt")
-    with os.fdopen(fd, "w") as f:
-        f.write(f"command: {' '.join(sys.argv)}\n")
-        f.write("".join(traceback.format_exception(err)))
+    text = f"command: {' '.join(sys.argv)}\n" + "".join(traceback.format_exception(err))
+    try:
+        fd, path = tempfile.mkstemp(prefix="harness-traceback-", suffix=".txt")
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        where = f"full traceback in {path}"
+    except OSError as write_error:
+        where = f"the traceback could not be written ({write_error})"
     return (f"unexpected {type(err).__name__}: {one_line(err)[:300]} -- this is a defect of "
-            f"the harness, not of your input; full traceback in {path} (or rerun with "
-            "`harness --debug ...`)")
+            f"the harness, not of your input; {where} (or rerun with `harness --debug ...`)")
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -9,15 +9,21 @@ Light on purpose: the CLI imports it before any verb (no torch).
 
 from __future__ import annotations
 
+import errno
+
 
 class UserError(Exception):
     """Input or state the user can fix (e.g. a run directory in use); shown as one line."""
 
 
+# Conditions of the machine the user can fix even when the OS does not name the file.
+_FIXABLE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+
+
 def is_user_error(err: BaseException) -> bool:
     if isinstance(err, UserError | ValueError | FileNotFoundError):
         return True
-    return isinstance(err, OSError) and err.filename is not None
+    return isinstance(err, OSError) and (err.filename is not None or err.errno in _FIXABLE_ERRNOS)
 
 
 def one_line(err: BaseException) -> str:

@@ -32,6 +32,23 @@ def check_number(name: str, value: Any, *, minimum: float | None = None,
         raise ValueError(f"{name} must be {kind}{' ' + wanted if wanted else ''}, got {value!r}")
 
 
+def check_output_path(path: str | os.PathLike, what: str, folder: bool = False) -> None:
+    """ValueError naming `what` unless `path` can be written: not an existing folder (unless
+    `folder`), and its nearest existing parent a writable folder. Checked before the work that
+    produces it, so a bad output path never costs a run."""
+    path = Path(path)
+    if path.is_dir() and not folder:
+        raise ValueError(f"{what} '{path}' is a folder; give a file name")
+    parent = path.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ValueError(f"{what} '{path}' cannot be created: '{parent}' is a file")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"{what} '{path}' cannot be created: no permission to write in "
+                         f"'{parent}'")
+
+
 def read_json(path: str | os.PathLike, what: str, expect: type | None = dict) -> Any:
     """The JSON value in `path` (of type `expect`, if given); ValueError naming the file."""
     path = Path(path)

@@ -161,6 +161,24 @@ def _cases(f: dict[str, Path]) -> list[tuple[str, list[str], str]]:
          "--batch-sizes"),
         ("bench features garbage weights", ["bench", "features", "--inception-weights",
                                             str(f["garbage.pt"])], "garbage.pt"),
+        # Outputs that cannot be written are refused before the work, not after it.
+        ("refstats output under a file", ["refstats", "--data", str(f["data"]), "--out",
+                                          str(f["list.json"] / "r.npz"), "--device", "cpu"],
+         "list.json' is a file"),
+        ("sample output is a folder", sample(f["ckpt"], "--out", str(f["empty_dir"])),
+         "empty_dir' is a folder"),
+        ("metrics output under a file", [*metrics(f["samples"], f["stats"])[:-2], "--out",
+                                         str(f["list.json"] / "m.json")], "list.json' is a file"),
+        ("analyze output under a file", analyze(f["ckpt"], f["data"], "--out-mse",
+                                                str(f["list.json"] / "m.json")),
+         "list.json' is a file"),
+        ("report output under a file", ["report", "--plan", str(f["list.json"]), "--out",
+                                        str(f["list.json"] / "r.html")], "list.json"),
+        ("estimate output under a file", ["estimate", "--out", str(f["list.json"] / "e.json")],
+         "list.json' is a file"),
+        ("bench output under a file", ["bench", "model", "--preset", "tiny", "--out",
+                                       str(f["list.json"] / "b.json")], "list.json' is a file"),
+        ("train run dir under a file", train(run="list.json/run"), "list.json' is a file"),
     ]
 
 

@@ -18,6 +18,7 @@ from harness.analysis.timestep_mse import (
 from harness.checkpoint import load_model
 from harness.data.dataset import ImageDataset, check_resolution
 from harness.diffusion import create_diffusion
+from harness.inputs import check_output_path
 from harness.runtime import atomic_target, resolve_device, write_text_atomic
 
 
@@ -26,6 +27,8 @@ def analyze(checkpoint: str | Path, data: str | Path, out_mse: str | Path, out_x
             device: str = "auto", progress: bool = True) -> dict:
     """Per-timestep MSE over ``num_images`` seeded dataset images, and Fig. 3's x̂0 strip."""
     start = time.time()
+    check_output_path(out_mse, "MSE output")
+    check_output_path(out_x0, "x0 output")
     dev = resolve_device(device)
     model, ckpt = load_model(checkpoint, device=dev)
     model.eval()

@@ -10,6 +10,12 @@ import click
 from harness.bench import write_json
 from harness.bench.model import PRESETS, bench_model, resolve_config
 from harness.commands.options import Number
+from harness.inputs import check_output_path
+
+
+def _check_out(out: str | None) -> None:
+    if out is not None:
+        check_output_path(out, "--out")  # before the timing, not after
 
 
 @click.group("bench")
@@ -72,6 +78,7 @@ def bench_model_command(
     **model_args,
 ):
     """Forward throughput, forward+backward and training-step time of the UNet."""
+    _check_out(out)
     import torch
 
     if threads:
@@ -130,6 +137,7 @@ def _model_options(func):
 @click.option("--out", type=click.Path(dir_okay=False), help="JSON file (else printed).")
 def bench_train_command(preset, batch_size, steps, warmup, device, precision, out, **model):
     """img/s of the real training loop (`harness train` on random images)."""
+    _check_out(out)
     from harness.bench.train import bench_train
 
     record = bench_train(resolve_config(preset, **model), batch_size=batch_size, steps=steps,
@@ -150,6 +158,7 @@ def bench_train_command(preset, batch_size, steps, warmup, device, precision, ou
 @click.option("--out", type=click.Path(dir_okay=False), help="JSON file (else printed).")
 def bench_sample_command(preset, batch_sizes, sampler, steps, batches, device, out, **model):
     """img/s of `harness sample` (model load excluded)."""
+    _check_out(out)
     from harness.bench.sample import bench_sample
 
     try:
@@ -185,6 +194,7 @@ def bench_sample_command(preset, batch_sizes, sampler, steps, batches, device, o
 def bench_features_command(data, num_images, image_size, batch_size, device, repeats, warmup,
                            cleanfid_workers, impl, inception_weights, out):
     """Inception feature extraction img/s: ours vs clean-fid's get_folder_features."""
+    _check_out(out)
     from harness.bench.features import IMPLEMENTATIONS, bench_features
     from harness.metrics.weights import resolve_inception_weights
 

@@ -7,6 +7,7 @@ import click
 from harness import workflow_plan as wp
 from harness.commands.options import Number
 from harness.estimate import estimate
+from harness.inputs import check_output_path
 from harness.runtime import write_json_atomic
 
 
@@ -20,6 +21,8 @@ from harness.runtime import write_json_atomic
 @click.option("--out", type=click.Path(dir_okay=False), help="Also write the estimate as JSON.")
 def estimate_command(configfiles, bench_dir, tflops, out) -> None:
     """GPU-hours per stage (train, sample, metrics, refstats, analysis) for a config."""
+    if out:
+        check_output_path(out, "--out")
     try:
         result = estimate(wp.load_config(list(configfiles)), bench_dir, tflops)
     except (ValueError, FileNotFoundError) as err:

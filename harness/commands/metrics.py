@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from harness.commands.options import fid_impl_option, inception_network_options
+from harness.inputs import check_output_path
 
 
 @click.command("metrics")
@@ -38,6 +39,7 @@ def metrics_command(samples, refstats, out, dataset, target, weighting, iteratio
     from harness.metrics.weights import resolve_inception_weights
     from harness.runtime import write_json_atomic
 
+    check_output_path(out, "--out")
     cell = {"dataset": dataset, "target": target, "weighting": weighting,
             "iteration": iteration, "sampler": sampler, "steps": steps}
     weights = resolve_inception_weights(inception_weights, download=download)

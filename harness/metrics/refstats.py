@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.inputs import read_npz
+from harness.inputs import check_output_path, read_npz
 from harness.metrics.features import DEFAULT_MAX_KEPT, FeatureStats, extract_stats
 from harness.metrics.images import open_images
 from harness.metrics.inception import InceptionFeatures
@@ -108,6 +108,7 @@ def compute_refstats(
     progress: bool = True,
 ) -> dict:
     """Statistics of every image of `data` (folder/zip/npz) -> `out`; returns the meta."""
+    check_output_path(out, "statistics output")
     start = time.perf_counter()
     dev = resolve_device(device)
     images = open_images(data)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,9 +76,15 @@ def read_json(path: Path | None) -> dict | None:
     if path is None:
         return None
     try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
+        value = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        print(f"warning: '{path}' is not readable JSON ({err}); reported as not run",
+              file=sys.stderr)
         return None
+    if not isinstance(value, dict):
+        print(f"warning: '{path}' holds no JSON object; reported as not run", file=sys.stderr)
+        return None
+    return value
 
 
 def _metric(record: dict, metric: str) -> float | None:

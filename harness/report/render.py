@@ -8,6 +8,7 @@ from pathlib import Path
 
 import jinja2
 
+from harness.inputs import check_output_path
 from harness.report import provenance
 from harness.report.claims import judge_claims
 from harness.report.evidence import Evidence
@@ -90,6 +91,7 @@ def build_report(plan_path: str | Path, out_html: str | Path, svg: bool = True) 
     ``svg=False`` keeps PNGs only (small committed examples)."""
     ev = Evidence(plan_path)
     out_html = Path(out_html)
+    check_output_path(out_html, "report output")
     assets = out_html.parent / "assets"
     claim_assets(assets)
     tables = build_tables(ev)

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from harness.checkpoint import load_model
 from harness.diffusion import create_diffusion
-from harness.inputs import check_number, read_json
+from harness.inputs import check_number, check_output_path, read_json
 from harness.runtime import RunLock, distributed, write_npz_atomic
 from harness.sampling.chunks import ChunkStore, batches_of
 from harness.sampling.images import save_grid, save_message, to_uint8
@@ -118,6 +118,8 @@ def sample(req: SampleRequest) -> dict:
 
     The process of rank 0 holds the output's lock throughout: a second `harness sample` to the
     same output is refused, naming the holder."""
+    check_output_path(req.out, "samples output")
+    check_output_path(req.grid, "grid output")
     if distributed.launched_rank() != 0:
         return _sample(req)
     with output_lock(req.out):

@@ -25,6 +25,7 @@ from harness.checkpoint import save_checkpoint
 from harness.data import ImageDataset
 from harness.data.dataset import check_resolution
 from harness.diffusion import create_diffusion
+from harness.inputs import check_output_path
 from harness.models import create_model
 from harness.models.check import check_model_config
 from harness.runtime import RunLock, distributed, seeds
@@ -116,6 +117,7 @@ def _check_run_dir(run_dir: Path) -> None:
     is refused (training would overwrite files named log.csv, config.json, ... in it)."""
     if run_dir.exists() and not run_dir.is_dir():
         raise ValueError(f"--run-dir '{run_dir}' is a file, not a folder")
+    check_output_path(run_dir, "--run-dir", folder=True)
     if run_dir.is_dir() and not (run_dir / "config.json").exists():
         other = sorted(n for n in os.listdir(run_dir) if n != LOCK_NAME and not n.endswith(
             TEMPORARY_SUFFIX))
