@@ -39,7 +39,7 @@ def check_output_path(path: str | os.PathLike, what: str, folder: bool = False) 
     path = Path(path)
     if path.is_dir() and not folder:
         raise ValueError(f"{what} '{path}' is a folder; give a file name")
-    parent = path.absolute().parent
+    parent = path.absolute() if path.is_dir() else path.absolute().parent
     while not parent.exists():
         parent = parent.parent
     if not parent.is_dir():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -167,6 +168,9 @@ def _train(config: TrainConfig, info: distributed.Dist, device: torch.device,
                              "or rerun with --restart") from None
         start = int(state["step"])
         del state
+    elif info.is_main and (run_dir / "log.csv").exists():
+        print(f"warning: {run_dir} has a log.csv but no training state (none was saved before "
+              "it stopped, or they were removed): training from step 0", file=sys.stderr)
     if info.is_main:  # only now: the options were accepted and the run can go on
         run_dir.mkdir(parents=True, exist_ok=True)
         check_or_write_config(config)
