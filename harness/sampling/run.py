@@ -61,7 +61,7 @@ class SampleRequest:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         check_number("seed", self.seed, integer=True, minimum=0)
-        # eta > 1 asks DDIM for more noise than x_{t-1} has (a square root of a negative).
+        # eta > 1 can ask DDIM for more noise than x_{t-1} has (a square root of a negative).
         check_number("eta", self.eta, minimum=0, maximum=1)
 
 
