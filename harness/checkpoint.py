@@ -139,8 +139,21 @@ def load_checkpoint(
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint not found: {path}")
-    data = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except MemoryError:
+        raise
+    except Exception as err:  # noqa: BLE001 - truncated, garbage, or a pickle with code in it
+        reason = " ".join(str(err).split()).split(". ")[0][:200] or type(err).__name__
+        raise ValueError(f"checkpoint '{path}' cannot be read as a torch file of tensors "
+                         f"(weights_only=True): {reason}") from None
     if isinstance(data, dict) and data.get("format") == FORMAT:
+        bad = [k for k, kind in (("state_dict", dict), ("model_config", dict),
+                                 ("diffusion_config", dict), ("meta", dict))
+               if not isinstance(data.get(k, {}), kind) or k not in data and k != "meta"]
+        if bad:
+            raise ValueError(f"checkpoint '{path}' is a damaged {FORMAT} file: "
+                             f"{', '.join(bad)} missing or not a mapping")
         if not data["state_dict"]:
             status = data.get("meta", {}).get("status", "no status recorded")
             raise ValueError(f"{path} holds no weights: its training run {status} before "
@@ -226,7 +239,10 @@ def load_model(
         )
     if model_config is not None and ckpt.model_config is not None:
         config = {**ckpt.model_config, **model_config}
-    model = create_model(**config)
+    try:
+        model = create_model(**config)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{path}: its model config does not build the UNet: {err}") from None
     check_state_dict(model, ckpt.state_dict, str(path))
     model.load_state_dict(ckpt.state_dict, strict=True)
     return model.to(device), ckpt

@@ -2,11 +2,22 @@
 
 Each verb lives in its own module under `harness.commands` and is imported only when it is
 run, so light verbs (report, cell, estimate, prepare) do not pay for importing torch.
+
+One error boundary for every verb: a user error (harness.errors) is printed as one line,
+`Error: ...`, naming the file, key or value; any other exception is a defect, whose full
+traceback goes to a file that the one line names (`harness --debug <verb>` prints it instead).
+Both exit with status 1; usage errors keep click's status 2.
 """
 
 import importlib
+import os
+import sys
+import tempfile
+import traceback
 
 import click
+
+from harness.errors import flatten, is_user_error, one_line
 
 VERBS: dict[str, tuple[str, str]] = {
     "prepare": ("harness.commands.prepare", "prepare"),
@@ -36,10 +47,42 @@ class LazyGroup(click.Group):
         module, attribute = VERBS[cmd_name]
         return getattr(importlib.import_module(module), attribute)
 
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except click.UsageError:
+            raise
+        except click.ClickException as err:
+            err.message = flatten(err.message)
+            raise
+        except (click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as err:
+            if ctx.params.get("debug"):
+                raise
+            if is_user_error(err):
+                raise click.ClickException(one_line(err)) from None
+            raise click.ClickException(_report_defect(err, ctx)) from None
+
+
+def _report_defect(err: Exception, ctx: click.Context) -> str:
+    """Write the traceback to a new file; the one line that says where."""
+    text = f"command: {' '.join(sys.argv)}\n" + "".join(traceback.format_exception(err))
+    try:
+        fd, path = tempfile.mkstemp(prefix="harness-traceback-", suffix=".txt")
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        where = f"full traceback in {path}"
+    except OSError as write_error:
+        where = f"the traceback could not be written ({write_error})"
+    return (f"unexpected {type(err).__name__}: {one_line(err)[:300]} -- this is a defect of "
+            f"the harness, not of your input; {where} (or rerun with `harness --debug ...`)")
+
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="harness")
-def main() -> None:
+@click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
+def main(debug: bool) -> None:
     """Reproduce 'Unmasking Bias in Diffusion Model Training' (Yu et al.) end to end."""
 
 

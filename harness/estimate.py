@@ -24,6 +24,7 @@ from pathlib import Path
 
 from harness import workflow_plan as wp
 from harness.bench.flops import TRAIN_FACTOR, model_flops
+from harness.inputs import check_number
 
 __all__ = ["INCEPTION_FLOPS", "estimate", "load_cuda_records", "model_flops"]
 
@@ -66,7 +67,7 @@ def load_cuda_records(bench_dir: str | Path) -> list[dict]:
     for path in sorted(Path(bench_dir).glob("*.json")):
         try:
             top = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError):
+        except (OSError, ValueError):
             continue
         if not isinstance(top, dict):
             continue
@@ -163,6 +164,7 @@ def _wanted(section: dict, keys: tuple[str, ...]) -> dict:
 def estimate(config: dict, bench_dir: str | Path = "results/bench",
              tflops: float = 40.0) -> dict:
     """GPU-hours and job counts per stage, each part with its basis."""
+    check_number("tflops", tflops, exclusive_minimum=0)
     plan = wp.build_plan(config, check_paths=False)
     rate = tflops * 1e12
     records = load_cuda_records(bench_dir)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,14 +118,36 @@ def known_weightings() -> tuple[str, ...]:
     return tuple(load_schema()["$defs"]["weighting"]["enum"])
 
 
+def _non_finite(value: Any, key: str = "") -> str | None:
+    """The key of the first NaN or infinite number in `value` (YAML's .nan / .inf), if any.
+    JSON schema cannot refuse them: every comparison with NaN is false."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return key or "<top level>"
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(
+        value, list) else ()
+    for k, v in items:
+        found = _non_finite(v, f"{key}.{k}" if key else str(k))
+        if found:
+            return found
+    return None
+
+
 def validate_config(config: dict) -> dict:
     """Validate `config` in place, filling defaults; ValueError names the key at fault."""
+    if not isinstance(config, dict):
+        raise ValueError(f"the config must be a mapping of keys, got a {type(config).__name__}")
+    bad = _non_finite(config)
+    if bad:
+        raise ValueError(f"config key {bad}: must be a finite number")
     validator = _with_defaults(Draft202012Validator)(load_schema())
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         e = errors[0]
         key = ".".join(str(p) for p in e.absolute_path) or "<top level>"
-        raise ValueError(f"config key {key}: {e.message}")
+        message = e.message
+        if e.validator == "not":  # jsonschema's text shows the sub-schema, not the rule
+            message = f"{e.instance!r} is not allowed ({e.schema.get('description', '')})"
+        raise ValueError(f"config key {key}: {message}")
     return config
 
 
@@ -132,8 +155,17 @@ def load_config(configfiles: list[str | Path], overrides: dict | None = None) ->
     """Merge YAML config files (later wins, recursively) and overrides, then validate."""
     config: dict = {}
     for path in configfiles:
-        with open(path) as f:
-            _merge(config, yaml.safe_load(f) or {})
+        try:
+            with open(path) as f:
+                loaded = yaml.safe_load(f) or {}
+        except yaml.YAMLError as err:
+            raise ValueError(f"config file '{path}' is not valid YAML: "
+                             f"{getattr(err, 'problem', None) or err} "
+                             f"{getattr(err, 'problem_mark', '') or ''}".strip()) from None
+        if not isinstance(loaded, dict):
+            raise ValueError(f"config file '{path}' must hold a mapping of keys, "
+                             f"not a {type(loaded).__name__}")
+        _merge(config, loaded)
     _merge(config, overrides or {})
     return validate_config(config)
 
@@ -403,5 +435,7 @@ def cli_args(options: dict) -> list[str]:
 
 def write_plan(plan: dict, path: str | Path, log: str | Path) -> None:
     """Write plan.json (the plan rule's whole job) and a one-line summary to its log."""
-    Path(path).write_text(json.dumps(plan, indent=1) + "\n")
-    Path(log).write_text(f"{len(plan['cells'])} cells, {len(plan['training'])} runs\n")
+    from harness.runtime import write_text_atomic  # imports torch: not at DAG-parse time
+
+    write_text_atomic(path, json.dumps(plan, indent=1) + "\n")
+    write_text_atomic(log, f"{len(plan['cells'])} cells, {len(plan['training'])} runs\n")

@@ -17,7 +17,7 @@ from PIL import Image
 
 from harness.cli import main
 from harness.metrics.inception import InceptionFeatures
-from harness.metrics.weights import FID_HELPER_SHA256, resolve_inception_weights
+from harness.metrics.weights import FID_HELPER_SHA256, resolve_inception_weights, sha256_file
 
 pytestmark = pytest.mark.slow
 
@@ -204,9 +204,9 @@ def test_inception_score_code_path_with_a_weights_file(tmp_path, monkeypatch):
     from harness.metrics.images import ArrayImageSet
 
     path = _random_torch_fidelity_weights(tmp_path / "random.pth", monkeypatch)
-    with pytest.raises(ValueError, match="6726825d"):
+    with pytest.raises(ValueError, match=ism.TORCH_FIDELITY_SHA256):
         ism.resolve_is_weights(path)  # not the real file: refused by its hash
-    monkeypatch.setattr(ism, "TORCH_FIDELITY_SHA256_PREFIX", "")
+    monkeypatch.setattr(ism, "TORCH_FIDELITY_SHA256", sha256_file(path))  # pin this one
     w = ism.resolve_is_weights(path)
     logits = ism.image_logits(ArrayImageSet(smooth_images(4, 2)), w, batch_size=2)
     assert logits.shape == (4, 1008) and np.isfinite(logits).all()

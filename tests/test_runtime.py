@@ -75,10 +75,11 @@ def test_second_holder_is_refused_with_the_holders_identity(tmp_path):
 
 def test_lock_of_a_killed_process_is_released(tmp_path):
     lock_file = tmp_path / ".lock"
-    code = ("import os, time; from harness.runtime import RunLock\n"
+    code = ("import sys; from harness.runtime import RunLock\n"
             f"RunLock({str(lock_file)!r}, 'X').acquire(); print('held', flush=True); "
-            "time.sleep(60)")
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+            "sys.stdin.read()")  # holds the lock until killed, however slow this test runs
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "held"
         with pytest.raises(LockedError):

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -147,37 +146,48 @@ def test_resume_from_chunks_gives_identical_npz(tmp_path, monkeypatch):
     assert meta["num_samples"] == 10
 
 
+# The sampler kills itself with SIGKILL at a fixed point (no race with a watcher, however
+# loaded the machine): while writing its second chunk (a partial temporary is left).
+KILLER = """
+import os, signal
+from harness.runtime import atomic_target
+from harness.sampling.chunks import ChunkStore
+original = ChunkStore.write
+def write(self, start, *args):
+    if start == 2:
+        with atomic_target(self.dir / "chunk_0000002_0000004.npz") as tmp:
+            tmp.write_bytes(b"half a chunk")
+            os.kill(os.getpid(), signal.SIGKILL)
+    original(self, start, *args)
+ChunkStore.write = write
+from harness.cli import main
+main()
+"""
+
+
 @pytest.mark.slow
 def test_sigkill_and_rerun_gives_identical_npz(tmp_path):
-    """Kill `harness sample` after its first chunk is written, rerun, compare."""
+    """Kill `harness sample` while it writes its second chunk, rerun, compare."""
     ckpt = make_checkpoint(tmp_path / "ema.pt")
     reference, _ = run_sample(tmp_path, ckpt, "ref", num_samples=8, batch_size=2, steps=12)
     out = tmp_path / "killed.npz"
-    cmd = [sys.executable, "-c", "from harness.cli import main; main()", "sample",
-           "--checkpoint", str(ckpt),
-           "--sampler", "ddpm", "--steps", "12", "--num-samples", "8", "--batch-size", "2",
-           "--seed", "7", "--out", str(out), "--grid", str(tmp_path / "k.png"),
-           "--device", "cpu", "--no-progress"]
+    args = ["sample", "--checkpoint", str(ckpt), "--sampler", "ddpm", "--steps", "12",
+            "--num-samples", "8", "--batch-size", "2", "--seed", "7", "--out", str(out),
+            "--grid", str(tmp_path / "k.png"), "--device", "cpu", "--no-progress"]
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    killed = subprocess.run([sys.executable, "-c", KILLER, *args], env=env, capture_output=True)
+    assert killed.returncode == -signal.SIGKILL
     parts = tmp_path / "killed.npz.parts"
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None:
-        if parts.exists() and any(p.name.startswith("chunk_") for p in parts.iterdir()):
-            break
-        time.sleep(0.05)
-    killed = proc.poll() is None
-    if killed:
-        proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    if killed:
-        assert not out.exists()
-        assert 1 <= len([p for p in parts.iterdir() if p.name.startswith("chunk_")]) < 4
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert not out.exists()
+    assert sorted(p.name for p in parts.glob("chunk_*")) == ["chunk_0000000_0000002.npz"]
+    assert len(list(parts.glob(".chunk_0000002_0000004.npz.*.harness-tmp"))) == 1
+    done = subprocess.run([sys.executable, "-m", "harness.cli", *args], env=env,
+                          capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     z = np.load(out)
     np.testing.assert_array_equal(z["arr_0"], reference["arr_0"])
     assert json.loads(str(z["meta"]))["num_samples"] == 8
+    assert not parts.exists()
 
 
 def test_refuses_other_target_or_architecture(tmp_path):

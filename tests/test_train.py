@@ -67,8 +67,8 @@ def test_tiny_run_writes_everything(tmp_path):
                         *TINY)
     assert code == 0, out
     names = sorted(p.name for p in run.iterdir())
-    assert names == ["config.json", "ema_0.9999_000004.pt", "ema_0.9999_000008.pt", "log.csv",
-                     "status.json", "train_state_0000006.pt", "train_state_0000008.pt"]
+    assert names == [".lock", "config.json", "ema_0.9999_000004.pt", "ema_0.9999_000008.pt",
+                     "log.csv", "status.json", "train_state_0000006.pt", "train_state_0000008.pt"]
     assert json.loads((run / "status.json").read_text()) == {"status": "completed", "step": 8}
     recorded = json.loads((run / "config.json").read_text())
     assert recorded["options"]["max_steps"] == 8 and recorded["model_config"]["num_channels"] == 32
@@ -191,8 +191,32 @@ def _train_cmd(data: Path, run: Path, steps: int) -> list[str]:
             "--save-every", "5", "--eval-iterations", str(steps), *TINY]
 
 
+# The process kills itself with SIGKILL at a fixed point of the run (no race with a watcher,
+# however loaded the machine): while writing the state of step 10 (a partial temporary is
+# left) or right after it was renamed into place.
+KILLER = """
+import os, signal, sys
+from harness.runtime import atomic_target
+import harness.training.state as state
+original, when = state.save_torch_atomic, sys.argv.pop(1)
+def save(path, payload):
+    if payload["step"] == 10 and when == "during":
+        with atomic_target(path) as tmp, open(tmp, "wb") as f:
+            f.write(b"half a state")
+            f.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+    original(path, payload)
+    if payload["step"] == 10:
+        os.kill(os.getpid(), signal.SIGKILL)
+state.save_torch_atomic = save
+from harness.cli import main
+main()
+"""
+
+
 @pytest.mark.slow
-def test_sigkill_mid_run_then_rerun_is_bitwise_equal(tmp_path):
+@pytest.mark.parametrize("when", ["during", "after"])
+def test_sigkill_mid_run_then_rerun_is_bitwise_equal(tmp_path, when):
     data = make_images(tmp_path / "data")
     env = dict(os.environ, OMP_NUM_THREADS="1")
     steps = 30
@@ -200,20 +224,16 @@ def test_sigkill_mid_run_then_rerun_is_bitwise_equal(tmp_path):
                            capture_output=True, text=True)
     assert whole.returncode == 0, whole.stderr
     run = tmp_path / "killed"
-    proc = subprocess.Popen(_train_cmd(data, run, steps), env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 300
-    while time.time() < deadline and proc.poll() is None:
-        if (run / "train_state_0000010.pt").exists():
-            break
-        time.sleep(0.02)
-    killed = proc.poll() is None
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert killed, "training ended before it could be killed"
+    killed = subprocess.run([sys.executable, "-c", KILLER, when,
+                             *_train_cmd(data, run, steps)[3:]], env=env, capture_output=True)
+    assert killed.returncode == -signal.SIGKILL
     assert not (run / "status.json").exists()
+    assert (run / "train_state_0000010.pt").exists() == (when == "after")
+    partial = list(run.glob(".train_state_0000010.pt.*.harness-tmp"))
+    assert len(partial) == (when == "during")
     again = subprocess.run(_train_cmd(data, run, steps), env=env, capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
+    assert not list(run.glob("*.harness-tmp")) and not list(run.glob(".*.harness-tmp"))
     name = f"ema_0.9999_{steps:06d}.pt"
     assert tensors_equal(load_checkpoint(tmp_path / "whole" / name).state_dict,
                          load_checkpoint(run / name).state_dict)

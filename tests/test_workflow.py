@@ -3,6 +3,7 @@ resume mechanics (with a stand-in `harness` that writes the declared outputs ins
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -171,17 +172,13 @@ def test_bad_config_fails_at_dag_build(tmp_path):
 def test_paper_dag(tmp_path):
     """The paper preset's full DAG: every cell of Tables 1-4 and Figs. 4/7/10."""
     root = paper_data_root(tmp_path)
-    start = time.perf_counter()
     out = snakemake(["-n", "--configfile", str(PRESETS / "paper.yaml"),
                      "--config", f"data_root={root}"], tmp_path)
-    seconds = time.perf_counter() - start
     counts = job_counts(out.stdout)
-    print(f"paper DAG: {seconds:.1f} s, {counts}")
     assert counts["train"] >= 26 and counts["metrics"] >= 82
     assert counts["sample"] == counts["metrics"]
     assert counts["refstats"] == counts["prepare"] == 6  # once per dataset
     assert counts["analyze"] == 5 and counts["report"] == 1
-    assert seconds < 30  # 15 s on an idle 2-core machine; CI shares its cores
 
 
 def test_default_config_is_quick_and_not_merged(tmp_path):
@@ -276,26 +273,31 @@ def recorded_trains(work: Path) -> list[str]:
 
 @pytest.mark.slow
 def test_killed_run_resumes_without_redoing_finished_jobs(stub):
+    """The third training job hangs, so the workflow is always interrupted mid-run, with two
+    training jobs finished, however fast or loaded the machine is."""
     bindir, work = stub
     args = ["--cores", "1", "--rerun-incomplete", "--configfile", str(PRESETS / "smoke.yaml")]
-    env = {**os.environ, "STUB_TRAIN_SECONDS": "1",
-           "PATH": os.pathsep.join([str(bindir), os.path.dirname(sys.executable),
-                                    os.environ["PATH"]])}
+    env = {**os.environ, "PATH": os.pathsep.join([str(bindir), os.path.dirname(sys.executable),
+                                                  os.environ["PATH"]])}
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), *args]
-    proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + 120
-    while len(recorded_trains(work)) < 2 and time.time() < deadline:
-        time.sleep(0.2)
-    # Ctrl-C, then what a scheduler does after its grace period: SIGKILL to the whole job.
-    # (SIGTERM is avoided: Snakemake 9's handler takes a lock the main loop may hold and can
-    # hang.) Either way the rerun must pick up where the killed run stopped.
-    proc.send_signal(signal.SIGINT)
+    proc = subprocess.Popen(cmd, cwd=work, env={**env, "STUB_HANG_AT_TRAIN": "3"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
     try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
+        deadline = time.time() + 900  # generous: nothing here depends on the machine's speed
+        while len(recorded_trains(work)) < 2 and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.2)
+        assert proc.poll() is None and len(recorded_trains(work)) == 2, "no hanging job seen"
+        # Ctrl-C, then what a scheduler does after its grace period: SIGKILL to the whole job.
+        # (SIGTERM is avoided: Snakemake 9's handler takes a lock the main loop may hold and
+        # can hang.) Either way the rerun must pick up where the killed run stopped.
+        proc.send_signal(signal.SIGINT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # the hanging stub too, if still there
+        proc.wait()
     assert not (work / "reports/report.html").exists()
     finished = recorded_trains(work)
     assert len(finished) >= 2

@@ -1,6 +1,6 @@
 """A stand-in `harness` executable for workflow-mechanics tests: writes each verb's declared
-outputs instantly (train sleeps a little), so DAG reruns, kills and resumes can be tested in
-seconds, independently of the real library verbs."""
+outputs instantly, so DAG reruns, kills and resumes can be tested in seconds, independently of
+the real library verbs. With STUB_HANG_AT_TRAIN=N the N-th train call hangs until killed."""
 
 import json
 import os
@@ -29,6 +29,10 @@ def main(argv: list[str]) -> None:
         touch(opt(args, "--out"))
     elif verb == "train":  # like harness train: writes what it has not yet, keeps states
         run, steps = opt(args, "--run-dir"), int(opt(args, "--max-steps"))
+        with open("stub_calls.log") as f:
+            trains = sum(line.startswith("train ") for line in f)
+        if trains == int(os.environ.get("STUB_HANG_AT_TRAIN", "0")):
+            time.sleep(3600)  # a job still running when the test interrupts the workflow
         time.sleep(float(os.environ.get("STUB_TRAIN_SECONDS", "0")))
         for it in opt(args, "--eval-iterations").split(","):
             path = f"{run}/ema_{float(opt(args, '--ema-rate'))}_{int(it):06d}.pt"

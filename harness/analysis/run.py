@@ -16,8 +16,9 @@ from harness.analysis.timestep_mse import (
     timestep_mse,
 )
 from harness.checkpoint import load_model
-from harness.data.dataset import ImageDataset
+from harness.data.dataset import ImageDataset, check_resolution
 from harness.diffusion import create_diffusion
+from harness.inputs import check_output_path
 from harness.runtime import atomic_target, resolve_device, write_text_atomic
 
 
@@ -26,6 +27,8 @@ def analyze(checkpoint: str | Path, data: str | Path, out_mse: str | Path, out_x
             device: str = "auto", progress: bool = True) -> dict:
     """Per-timestep MSE over ``num_images`` seeded dataset images, and Fig. 3's x̂0 strip."""
     start = time.time()
+    check_output_path(out_mse, "MSE output")
+    check_output_path(out_x0, "x0 output")
     dev = resolve_device(device)
     model, ckpt = load_model(checkpoint, device=dev)
     model.eval()
@@ -34,6 +37,7 @@ def analyze(checkpoint: str | Path, data: str | Path, out_mse: str | Path, out_x
     diffusion = create_diffusion(**dcfg)
     target = dcfg.get("target", "eps")
     mcfg = ckpt.model_config or {}
+    check_resolution(data, int(mcfg["image_size"]), f"the image_size of '{checkpoint}'")
     dataset = ImageDataset(data, resolution=int(mcfg["image_size"]),
                            class_cond=bool(mcfg.get("class_cond", False)),
                            num_classes=mcfg.get("num_classes") if mcfg.get("class_cond") else None)

@@ -18,7 +18,7 @@ import click
               help="Images of the fixed, seeded batch.")
 @click.option("--stride", type=click.IntRange(min=1), default=10, show_default=True,
               help="Analyse t = 999, 999-stride, ...")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of the image choice and of the noise.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N.")

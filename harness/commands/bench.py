@@ -9,7 +9,13 @@ import click
 
 from harness.bench import write_json
 from harness.bench.model import PRESETS, bench_model, resolve_config
-from harness.commands.options import execution_options, pop_execution
+from harness.commands.options import Number, execution_options, pop_execution
+from harness.inputs import check_output_path
+
+
+def _check_out(out: str | None) -> None:
+    if out is not None:
+        check_output_path(out, "--out")  # before the timing, not after
 
 
 @click.group("bench")
@@ -19,22 +25,22 @@ def bench() -> None:
 
 @bench.command("model")
 @click.option("--preset", type=click.Choice(list(PRESETS)), help="Start from a named config.")
-@click.option("--image-size", type=int)
-@click.option("--num-channels", type=int)
-@click.option("--num-res-blocks", type=int)
+@click.option("--image-size", type=click.IntRange(min=1))
+@click.option("--num-channels", type=click.IntRange(min=1))
+@click.option("--num-res-blocks", type=click.IntRange(min=1))
 @click.option("--channel-mult", type=str, help="e.g. '1,2,2,2' ('' = ADM default for the size)")
 @click.option("--attention-resolutions", type=str, help="e.g. '32,16,8'")
-@click.option("--num-heads", type=int)
+@click.option("--num-heads", type=click.IntRange(min=1))
 @click.option("--num-head-channels", type=int)
 @click.option("--num-heads-upsample", type=int)
 @click.option("--learn-sigma/--no-learn-sigma", default=None)
 @click.option("--class-cond/--no-class-cond", default=None)
-@click.option("--num-classes", type=int)
+@click.option("--num-classes", type=click.IntRange(min=1))
 @click.option("--use-scale-shift-norm/--no-use-scale-shift-norm", default=None)
 @click.option("--resblock-updown/--no-resblock-updown", default=None)
 @click.option("--use-new-attention-order/--no-use-new-attention-order", default=None)
-@click.option("--dropout", type=float)
-@click.option("--batch-size", type=int, default=8, show_default=True)
+@click.option("--dropout", type=Number(minimum=0, exclusive_maximum=1))
+@click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or auto")
 @execution_options
 @click.option("--fused-optimizer", is_flag=True, help="AdamW's fused implementation.")
@@ -47,10 +53,11 @@ def bench() -> None:
 @click.option(
     "--weighting", default="constant", show_default=True, help="Loss weighting (train step)."
 )
-@click.option("--warmup", type=int, default=2, show_default=True)
-@click.option("--iters", type=int, default=5, show_default=True)
-@click.option("--threads", type=int, help="torch CPU threads (default: torch's choice).")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--warmup", type=click.IntRange(min=0), default=2, show_default=True)
+@click.option("--iters", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option("--threads", type=click.IntRange(min=1),
+              help="torch CPU threads (default: torch's choice).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), help="JSON file (else printed).")
 def bench_model_command(
     preset,
@@ -69,6 +76,7 @@ def bench_model_command(
 ):
     """Forward throughput, forward+backward and training-step time of the UNet, with model
     FLOP utilisation against a bf16 matmul peak measured in the same run."""
+    _check_out(out)
     import torch
 
     execution = pop_execution(model_args)
@@ -111,8 +119,9 @@ def _percent(value: float | None) -> str:
 
 def _model_options(func):
     """--preset plus the overrides that matter for speed (see `bench model` for all)."""
-    for flag, kind in reversed((("--image-size", int), ("--num-channels", int),
-                                ("--num-res-blocks", int), ("--channel-mult", str),
+    positive = click.IntRange(min=1)
+    for flag, kind in reversed((("--image-size", positive), ("--num-channels", positive),
+                                ("--num-res-blocks", positive), ("--channel-mult", str),
                                 ("--attention-resolutions", str))):
         func = click.option(flag, type=kind, default=None)(func)
     return click.option("--preset", type=click.Choice(list(PRESETS)), default="tiny",
@@ -121,18 +130,20 @@ def _model_options(func):
 
 @bench.command("train")
 @_model_options
-@click.option("--batch-size", type=int, default=8, show_default=True)
-@click.option("--steps", type=int, default=10, show_default=True, help="Timed steps.")
-@click.option("--warmup", type=int, default=2, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option("--steps", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Timed steps.")
+@click.option("--warmup", type=click.IntRange(min=0), default=2, show_default=True)
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or auto")
 @execution_options
 @click.option("--fused-optimizer", is_flag=True, help="AdamW's fused implementation.")
-@click.option("--num-workers", type=int, default=-1, show_default=True,
+@click.option("--num-workers", type=click.IntRange(min=-1), default=-1, show_default=True,
               help="DataLoader workers (-1: harness train's default).")
 @click.option("--out", type=click.Path(dir_okay=False), help="JSON file (else printed).")
 def bench_train_command(preset, batch_size, steps, warmup, device, fused_optimizer,
                         num_workers, out, **model):
     """img/s and MFU of the real training loop (`harness train` on random images)."""
+    _check_out(out)
     from harness.bench.train import bench_train
 
     execution = pop_execution(model)
@@ -149,17 +160,26 @@ def bench_train_command(preset, batch_size, steps, warmup, device, fused_optimiz
 @_model_options
 @click.option("--batch-sizes", default="8", show_default=True, help="Comma-separated.")
 @click.option("--sampler", type=click.Choice(["ddpm", "ddim"]), default="ddpm")
-@click.option("--steps", type=int, default=10, show_default=True)
-@click.option("--batches", type=int, default=1, show_default=True, help="Timed batches.")
+@click.option("--steps", type=click.IntRange(min=2), default=10, show_default=True)
+@click.option("--batches", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Timed batches.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or auto")
 @execution_options
 @click.option("--out", type=click.Path(dir_okay=False), help="JSON file (else printed).")
 def bench_sample_command(preset, batch_sizes, sampler, steps, batches, device, out, **model):
     """img/s and MFU of `harness sample` (model load excluded)."""
+    _check_out(out)
     from harness.bench.sample import bench_sample
 
     execution = pop_execution(model)
-    sizes = tuple(int(s) for s in batch_sizes.split(","))
+    try:
+        sizes = tuple(int(s) for s in batch_sizes.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{batch_sizes!r} is not a comma-separated list of integers",
+                                 param_hint="--batch-sizes") from None
+    if min(sizes) < 1:
+        raise click.BadParameter(f"batch sizes must be >= 1, got {batch_sizes!r}",
+                                 param_hint="--batch-sizes")
     record = bench_sample(resolve_config(preset, **model), batch_sizes=sizes, sampler=sampler,
                           steps=steps, batches=batches, device=device, execution=execution)
     record["preset"] = preset
@@ -207,7 +227,7 @@ def _run_suite(settings) -> None:
 
 @bench.command("suite")
 @_suite_options
-@click.option("--budget", type=float, default=420.0, show_default=True,
+@click.option("--budget", type=Number(exclusive_minimum=0), default=420.0, show_default=True,
               help="Seconds: a check starts only if its estimated cost fits what is left.")
 @click.option("--checks", default="", help="Comma-separated subset (default: all, in order).")
 def bench_suite_command(reference, device, out, prefix, no_compile, smoke, budget, checks):
@@ -227,8 +247,10 @@ def bench_suite_command(reference, device, out, prefix, no_compile, smoke, budge
 @_suite_options
 @click.option("--preset", type=click.Choice(list(PRESETS)), default=None,
               help="Model config (default: paper; tiny with --smoke).")
-@click.option("--batch-size", type=int, default=None, help="Default: 64 (4 with --smoke).")
-@click.option("--steps", type=int, default=None, help="Sampling steps (default: 10).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None,
+              help="Default: 64 (4 with --smoke).")
+@click.option("--steps", type=click.IntRange(min=2), default=None,
+              help="Sampling steps (default: 10).")
 def bench_versus_command(reference, device, out, prefix, no_compile, smoke, preset, batch_size,
                          steps):
     """Ours against the authors' code on the same config, batch, inputs and device: UNet
@@ -245,13 +267,13 @@ def bench_versus_command(reference, device, out, prefix, no_compile, smoke, pres
 
 @bench.command("features")
 @click.option("--data", type=click.Path(exists=True), help="Image folder (else generated).")
-@click.option("--num-images", type=int, default=64, show_default=True)
-@click.option("--image-size", type=int, default=32, show_default=True)
-@click.option("--batch-size", type=int, default=32, show_default=True)
+@click.option("--num-images", type=click.IntRange(min=2), default=64, show_default=True)
+@click.option("--image-size", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or auto")
-@click.option("--repeats", type=int, default=3, show_default=True)
-@click.option("--warmup", type=int, default=1, show_default=True)
-@click.option("--cleanfid-workers", type=int, default=12, show_default=True,
+@click.option("--repeats", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--warmup", type=click.IntRange(min=0), default=1, show_default=True)
+@click.option("--cleanfid-workers", type=click.IntRange(min=0), default=12, show_default=True,
               help="get_folder_features' num_workers (its default is 12).")
 @click.option("--impl", type=click.Choice(["both", "ours", "clean-fid"]), default="both")
 @click.option("--inception-weights", type=click.Path(dir_okay=False))
@@ -259,6 +281,7 @@ def bench_versus_command(reference, device, out, prefix, no_compile, smoke, pres
 def bench_features_command(data, num_images, image_size, batch_size, device, repeats, warmup,
                            cleanfid_workers, impl, inception_weights, out):
     """Inception feature extraction img/s: ours vs clean-fid's get_folder_features."""
+    _check_out(out)
     from harness.bench.features import IMPLEMENTATIONS, bench_features
     from harness.metrics.weights import resolve_inception_weights
 

@@ -21,9 +21,11 @@ USES = {"1": "table1", "2": "table2", "3": "table3", "4": "table4", "7a": "fig7a
               help="Table 1-4, or figure 7a / 7b.")
 @click.option("--dataset", help="Config dataset name or the paper dataset it stands for.")
 @click.option("--weighting", help="constant, p2, min_snr, debias, ... (default: all).")
-@click.option("--steps", type=int, help="Sampling steps (default: all of the row).")
+@click.option("--steps", type=click.IntRange(min=1),
+              help="Sampling steps (default: all of the row).")
 @click.option("--target", type=click.Choice(["eps", "x0", "v"]))
-@click.option("--iteration", type=int, help="Checkpoint iteration (run's or paper's, Table 3).")
+@click.option("--iteration", type=click.IntRange(min=1),
+              help="Checkpoint iteration (run's or paper's, Table 3).")
 @click.option("--sampler", type=click.Choice(["ddpm", "ddim"]))
 @click.option("--seed", type=int,
               help="Training seed of one replicate (default: every replicate of the cell).")

@@ -17,7 +17,8 @@ from harness.commands.options import fid_impl_option, inception_network_options
 @click.option("--kid-subset-size", type=click.IntRange(min=2), default=1000, show_default=True)
 @click.option("--kid-num-subsets", type=click.IntRange(min=1), default=100, show_default=True)
 @fid_impl_option
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of KID's subsets.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of KID's subsets.")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="Progress bars on stderr.")
 @inception_network_options

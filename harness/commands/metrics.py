@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from harness.commands.options import fid_impl_option, inception_network_options
+from harness.inputs import check_output_path
 
 
 @click.command("metrics")
@@ -16,9 +17,9 @@ from harness.commands.options import fid_impl_option, inception_network_options
 @click.option("--dataset", required=True)
 @click.option("--target", required=True)
 @click.option("--weighting", required=True)
-@click.option("--iteration", required=True, type=int)
+@click.option("--iteration", required=True, type=click.IntRange(min=0))
 @click.option("--sampler", required=True)
-@click.option("--steps", required=True, type=int)
+@click.option("--steps", required=True, type=click.IntRange(min=1))
 @click.option("--kid-subset-size", type=click.IntRange(min=2), default=100, show_default=True)
 @click.option("--kid-num-subsets", type=click.IntRange(min=1), default=100, show_default=True)
 @click.option("--is-weights", type=click.Path(dir_okay=False),
@@ -26,7 +27,7 @@ from harness.commands.options import fid_impl_option, inception_network_options
                    "downloaded by torch-fidelity when online, or recorded as not available.")
 @click.option("--config-hash", default=None, help="Hash of the workflow config (recorded).")
 @fid_impl_option
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of KID's subsets and of the bootstrap's resample indices.")
 @click.option("--bootstrap", type=click.IntRange(min=0), default=200, show_default=True,
               help="Bootstrap resamples of the generated samples for the intervals of FID, KID "
@@ -43,6 +44,7 @@ def metrics_command(samples, refstats, out, dataset, target, weighting, iteratio
     from harness.metrics.weights import resolve_inception_weights
     from harness.runtime import write_json_atomic
 
+    check_output_path(out, "--out")
     cell = {"dataset": dataset, "target": target, "weighting": weighting,
             "iteration": iteration, "sampler": sampler, "steps": steps}
     weights = resolve_inception_weights(inception_weights, download=download)

@@ -6,6 +6,34 @@ from collections.abc import Callable
 
 import click
 
+from harness.inputs import check_number
+
+
+class Number(click.ParamType):
+    """A number checked like harness.inputs.check_number: finite (click's FloatRange lets NaN
+    through, as every comparison with NaN is false) and within the given bounds."""
+
+    name = "number"
+
+    def __init__(self, integer: bool = False, **bounds: float) -> None:
+        self.integer, self.bounds = integer, bounds
+        if integer:
+            self.name = "integer"
+
+    def convert(self, value, param, ctx):
+        try:
+            number = (int(value) if self.integer else float(value)) if isinstance(
+                value, str | int | float) else value
+        except ValueError:
+            self.fail(f"{value!r} is not {'an integer' if self.integer else 'a number'}",
+                      param, ctx)
+        try:
+            check_number("the value", number, integer=self.integer, **self.bounds)
+        except ValueError as err:
+            self.fail(str(err), param, ctx)
+        return number
+
+
 
 def inception_network_options(func: Callable) -> Callable:
     """--batch-size, --device, --inception-weights, --download, in one place."""

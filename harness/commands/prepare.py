@@ -20,7 +20,8 @@ from harness.data.sources import default_download_dir
 @click.option("--resolution", required=True, type=click.IntRange(min=1), help="Image side (px).")
 @click.option("--out", required=True, type=click.Path(), help="Output folder (or .zip).")
 @click.option("--count", type=click.IntRange(min=1), default=None, help="Images to keep.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Generator/subset seed.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Generator/subset seed.")
 @click.option("--class-cond", is_flag=True, help="Write labels as `{label}_{index}.png`.")
 @click.option("--num-classes", type=click.IntRange(min=1), default=None, help="Keep classes <K.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="folder", show_default=True)

@@ -13,7 +13,7 @@ from harness.commands.options import inception_network_options
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Output .npz.")
 @click.option("--mode", type=click.Choice(["clean", "legacy_tensorflow"]), default="clean",
               show_default=True, help="clean-fid mode.")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of the image subset whose features are kept for KID (>50k images).")
 @inception_network_options
 def refstats_command(data, out, batch_size, device, inception_weights, mode, download,

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from harness.commands.options import execution_options, pop_execution
+from harness.commands.options import Number, execution_options, pop_execution
+from harness.inputs import read_json
 from harness.sampling import SAMPLERS, SampleRequest, sample
 
 
@@ -17,14 +16,16 @@ from harness.sampling import SAMPLERS, SampleRequest, sample
                    "0 images, status 'diverged at step N'.")
 @click.option("--sampler", required=True, type=click.Choice(SAMPLERS),
               help="ddpm: ancestral (learned variance); ddim: DDIM with --eta.")
-@click.option("--steps", required=True, type=int, help="Sampling steps (respaced).")
-@click.option("--num-samples", required=True, type=int)
-@click.option("--batch-size", default=64, show_default=True, type=int,
+@click.option("--steps", required=True, type=click.IntRange(min=2),
+              help="Sampling steps (respaced; 2..T).")
+@click.option("--num-samples", required=True, type=click.IntRange(min=1))
+@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(min=1),
               help="Does not change the samples: sample i has its own seed.")
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
 @click.option("--out", required=True, type=click.Path(), help="Output .npz (ADM's format).")
 @click.option("--grid", required=True, type=click.Path(), help="Preview PNG (first 64).")
-@click.option("--eta", default=0.0, show_default=True, type=float, help="DDIM eta.")
+@click.option("--eta", default=0.0, show_default=True, type=Number(minimum=0, maximum=1),
+              help="DDIM eta in [0, 1] (0: deterministic DDIM; 1: DDPM-like noise).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
 @click.option("--target", type=click.Choice(["eps", "x0", "v"]), default=None,
               help="Refuse a checkpoint trained for another target.")
@@ -44,13 +45,13 @@ def sample_command(config_path, target, learn_sigma, **options) -> None:
               if v is not None}
     configs = {}
     if config_path:
-        with open(config_path) as f:
-            recorded = json.load(f)
+        recorded = read_json(config_path, "--config file")
         configs = {k: recorded.get(k) for k in ("model_config", "diffusion_config")}
-    try:
-        execution = pop_execution(options)
-        meta = sample(SampleRequest(expect_diffusion=expect or None, execution=execution,
-                                    **configs, **options))
-    except (ValueError, FileNotFoundError) as err:
-        raise click.ClickException(str(err)) from err
+        for key, value in configs.items():
+            if value is not None and not isinstance(value, dict):
+                raise click.BadParameter(f"'{config_path}': {key} is not a JSON object",
+                                         param_hint="--config")
+    execution = pop_execution(options)
+    meta = sample(SampleRequest(expect_diffusion=expect or None, execution=execution,
+                                **configs, **options))
     click.echo(f"{options['out']}: {meta['num_samples']} samples, status {meta['status']}")

@@ -6,9 +6,10 @@ import dataclasses
 
 import click
 
-from harness.commands.options import EXECUTION_HELP
+from harness.commands.options import EXECUTION_HELP, Number
 from harness.runtime.execution import COMPILE_MODES, PRECISIONS
 from harness.training import TrainConfig, train
+from harness.training.config import NUMBER_BOUNDS
 
 HELP = {
     "data": "Prepared dataset: image folder or zip (see `harness prepare`).",
@@ -53,16 +54,21 @@ def _options(func):
             decl, kwargs["default"] = [f"{flag}/--no-{flag[2:]}"], default
         else:
             decl = [flag]
-            kwargs.update(required=field.name in REQUIRED, default=default,
-                          type=click.Path() if field.name in ("data", "run_dir") else
-                          {"int": int, "float": float}.get(field.type, str))
+            kind = click.Path() if field.name in ("data", "run_dir") else (
+                Number(integer=field.type == "int", **NUMBER_BOUNDS.get(field.name, {}))
+                if field.type in ("int", "float") else str)
+            kwargs.update(required=field.name in REQUIRED, default=default, type=kind)
         func = click.option(*decl, field.name, **kwargs)(func)
     return func
 
 
 @click.command("train")
 @_options
-def train_command(**options) -> None:
+@click.option("--restart", is_flag=True,
+              help="Start again from step 0: first move the run's training states, EMA "
+                   "checkpoints, log and status into RUN/set-aside-TIME/ (nothing is deleted). "
+                   "Needed when no training state of the run is readable any more.")
+def train_command(restart: bool, **options) -> None:
     """Train a diffusion model with ADM's semantics; resumes automatically in --run-dir."""
     text = options.pop("eval_iterations")
     try:
@@ -71,7 +77,7 @@ def train_command(**options) -> None:
         raise click.BadParameter(f"'{text}' is not a comma-separated list of integers",
                                  param_hint="--eval-iterations") from err
     try:
-        status = train(TrainConfig(eval_iterations=iterations, **options))
+        status = train(TrainConfig(eval_iterations=iterations, **options), restart=restart)
     except (ValueError, FileNotFoundError) as err:
         raise click.ClickException(str(err)) from err
     click.echo(f"{options['run_dir']}: {status.get('message') or status['status']}")

@@ -21,7 +21,7 @@ from torch.utils.data import Dataset
 from tqdm import tqdm
 
 from harness.data.labels import infer_labels
-from harness.data.manifest import read_manifest
+from harness.data.manifest import manifest_path, read_manifest
 from harness.data.preprocess import hflip, preprocess, to_model_range
 from harness.data.readers import ImageReader, open_reader
 
@@ -122,6 +122,33 @@ class ImageDataset(Dataset):
         if self.labels is not None:
             kwargs["y"] = torch.tensor(self.labels[index], dtype=torch.int64)
         return x, kwargs
+
+
+def data_resolution(path: str | os.PathLike) -> tuple[int | tuple[int, int], str]:
+    """The side of the images in `path` (W, H if not square) and where it was read: the
+    manifest of a prepared dataset, else the first image."""
+    manifest = read_manifest(path)
+    if manifest is not None and manifest.get("resolution") is not None:
+        return manifest["resolution"], f"its manifest {manifest_path(path)}"
+    reader = open_reader(path)
+    try:
+        name = reader.names[0]
+        with reader.open(name) as image:
+            width, height = image.size
+        return (width if width == height else (width, height)), f"{reader.describe(name)}"
+    finally:
+        reader.close()
+
+
+def check_resolution(path: str | os.PathLike, resolution: int, what: str) -> None:
+    """Refuse data whose images are not `resolution` px: a model never gets silently
+    resampled data (`what` names the model's setting, e.g. '--image-size')."""
+    found, source = data_resolution(path)
+    if found != resolution:
+        raise ValueError(
+            f"'{path}' holds {found} px images ({source}), but {what} is {resolution}: the "
+            f"model would see resampled images; give data prepared at {resolution} px "
+            f"(`harness prepare --resolution {resolution}`)")
 
 
 def read_images(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from harness.data.readers import open_reader
+from harness.inputs import read_json
 
 MANIFEST_VERSION = 1
 
@@ -73,7 +73,6 @@ def read_manifest(out: str | os.PathLike) -> dict | None:
     path = manifest_path(out)
     if not path.is_file():
         return None
-    with open(path) as f:
-        return json.load(f)
+    return read_json(path, "dataset manifest")
 
 

@@ -33,6 +33,7 @@ from harness.data.manifest import (
 )
 from harness.data.registry import PAPER_DATASETS
 from harness.data.sources import open_source
+from harness.inputs import check_output_path
 from harness.runtime import atomic_target, write_json_atomic
 
 FORMATS = ("folder", "zip")
@@ -149,6 +150,7 @@ def prepare_dataset(
             "dataset?); delete it or choose another --out"
         )
 
+    check_output_path(out, "--out", folder=True)
     src = open_source(
         dataset, source, resolution, count, seed, class_cond, num_classes, config_key,
         cache_dir, labels,

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.data.readers import ImageReader, open_reader
+from harness.inputs import read_npz
 
 
 def to_rgb_array(arr: np.ndarray, where: str) -> np.ndarray:
@@ -90,22 +91,30 @@ class ArrayImageSet(ImageSet):
 
 def read_samples_npz(path: str | os.PathLike) -> tuple[np.ndarray, dict]:
     """`arr_0` (uint8 NHWC) and the parsed `meta` JSON ({} if absent) of a samples npz."""
-    with np.load(path, allow_pickle=False) as data:
-        if "arr_0" not in data:
-            raise ValueError(f"samples file '{path}' has no 'arr_0' array (keys: "
-                             f"{', '.join(data.files)})")
-        images = data["arr_0"]
+    data = read_npz(path, "samples file")
+    if "arr_0" not in data:
+        raise ValueError(f"samples file '{path}' has no 'arr_0' array (keys: "
+                         f"{', '.join(data)})")
+    try:
         meta = json.loads(str(data["meta"])) if "meta" in data else {}
-    return images, meta
+    except ValueError:
+        raise ValueError(f"samples file '{path}': its 'meta' is not JSON") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"samples file '{path}': its 'meta' is not a JSON object")
+    return data["arr_0"], meta
 
 
 def is_stats_file(path: str | os.PathLike) -> bool:
     """True for an npz of statistics (holds `mu` and `sigma`), False for other inputs."""
     path = Path(path)
-    if not (path.is_file() and path.suffix.lower() == ".npz" and zipfile.is_zipfile(path)):
+    if not (path.is_file() and path.suffix.lower() == ".npz"):
         return False
-    with np.load(path, allow_pickle=False) as data:
-        return "mu" in data.files and "sigma" in data.files
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"'{path}' is not a readable .npz file (not a zip archive: truncated "
+                         "or not written by numpy)")
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+    return {"mu.npy", "sigma.npy"} <= names
 
 
 def open_images(path: str | os.PathLike) -> ImageSet:

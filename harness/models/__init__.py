@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.inputs import check_number
 from harness.models.unet import UNetModel
 
 # ADM's default channel multipliers per image size (guided-diffusion script_util, plus the
@@ -72,7 +73,18 @@ def create_model(
     ``learn_sigma`` doubles the output channels (mean and variance interpolation);
     ``use_fp16`` marks the torso as half precision: call ``model.convert_to_fp16()`` after
     loading weights, as ADM's trainer does. ``use_checkpoint`` trades compute for memory.
+    Out-of-range sizes are a ValueError naming the argument (harness.models.check builds the
+    whole network on the meta device to find impossible shapes).
     """
+    for name, value, least in (("image_size", image_size, 1), ("num_channels", num_channels, 1),
+                               ("num_res_blocks", num_res_blocks, 1), ("num_heads", num_heads, 1),
+                               ("num_classes", num_classes if class_cond else 1, 1),
+                               ("num_head_channels", num_head_channels, -1),
+                               ("num_heads_upsample", num_heads_upsample, -1)):
+        check_number(name, value, integer=True, minimum=least)
+        if least == -1 and value == 0:
+            raise ValueError(f"{name} must be -1 (derive from num_heads) or >= 1, got 0")
+    check_number("dropout", dropout, minimum=0, exclusive_maximum=1)
     return UNetModel(
         image_size=image_size,
         in_channels=3,

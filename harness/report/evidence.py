@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from harness import inputs
 from harness.metrics.cell import point_value as metrics_point_value
 from harness.stats import Replicate, cell_estimate
 
@@ -86,7 +88,7 @@ def load_plan(plan_path: str | Path) -> dict:
     plan_path = Path(plan_path)
     if not plan_path.exists():
         raise FileNotFoundError(f"plan file not found: {plan_path}")
-    plan = json.loads(plan_path.read_text())
+    plan = inputs.read_json(plan_path, "plan file")
     for key in ("cells",):
         if key not in plan:
             raise ValueError(f"{plan_path}: missing key {key!r} (see CONTRACTS plan.json)")
@@ -102,9 +104,15 @@ def read_json(path: Path | None) -> dict | None:
     if path is None:
         return None
     try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
+        value = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        print(f"warning: '{path}' is not readable JSON ({err}); reported as not run",
+              file=sys.stderr)
         return None
+    if not isinstance(value, dict):
+        print(f"warning: '{path}' holds no JSON object; reported as not run", file=sys.stderr)
+        return None
+    return value
 
 
 def _number(value: Any) -> float | None:

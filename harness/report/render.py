@@ -9,6 +9,7 @@ from pathlib import Path
 
 import jinja2
 
+from harness.inputs import check_output_path
 from harness.report import provenance
 from harness.report.calibration import calibration_section
 from harness.report.claims import judge_claims
@@ -81,6 +82,20 @@ def claims_record(claims, scale: str) -> list[dict]:
              "scale": scale, "details": c.reproduced.details,
              "cells": c.reproduced.decision.counts if c.reproduced.decision else None,
              "paper": c.in_paper.outcome, "paper_details": c.in_paper.details} for c in claims]
+ASSETS_MARKER = ".harness-report-assets"  # marks an assets folder `harness report` made
+
+
+def claim_assets(assets: Path) -> None:
+    """Make the report's assets folder, or accept one an earlier report made (it holds the
+    marker file); a folder of someone else's files is refused, as the report overwrites
+    figures and tables there by name."""
+    if assets.exists() and not (assets / ASSETS_MARKER).is_file() and (
+            not assets.is_dir() or any(assets.iterdir())):
+        raise ValueError(f"'{assets}' exists and was not made by `harness report` (it has no "
+                         f"{ASSETS_MARKER}); the report writes its figures and tables into "
+                         "'assets' beside --out: choose an --out in another folder")
+    assets.mkdir(parents=True, exist_ok=True)
+    (assets / ASSETS_MARKER).touch()
 
 
 def build_report(plan_path: str | Path, out_html: str | Path, svg: bool = True) -> Path:
@@ -89,8 +104,9 @@ def build_report(plan_path: str | Path, out_html: str | Path, svg: bool = True) 
     ``svg=False`` keeps PNGs only (small committed examples)."""
     ev = Evidence(plan_path)
     out_html = Path(out_html)
+    check_output_path(out_html, "report output")
     assets = out_html.parent / "assets"
-    assets.mkdir(parents=True, exist_ok=True)
+    claim_assets(assets)
     tables = build_tables(ev)
     for table in tables:
         write_csv(table, assets / f"{table.id}.csv")

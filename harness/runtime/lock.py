@@ -14,9 +14,11 @@ import sys
 import time
 from pathlib import Path
 
+from harness.errors import UserError
 
-class LockedError(RuntimeError):
-    """Another live process holds the lock."""
+
+class LockedError(UserError, RuntimeError):
+    """Another live process holds the lock (a user error: the message names the holder)."""
 
 
 class RunLock:

@@ -2,20 +2,26 @@
 
 `X.npz.parts/` holds `request.json` (what is being sampled) and `chunk_{start}_{stop}.npz`
 files with samples `start..stop-1`, each written atomically. A rerun of the same request
-samples only the indices no chunk holds; a different request empties the folder first.
+samples only the indices no chunk holds; a different request removes the chunks first. A chunk
+that does not load (damaged after it was written) is renamed `*.unreadable` (never deleted)
+and its samples are drawn again. Only files of these names are ever removed; anything else
+in the folder is left alone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
-import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
 
-from harness.runtime import write_npz_atomic
+from harness.inputs import read_npz
+from harness.runtime import write_npz_atomic, write_text_atomic
+from harness.runtime.files import SUFFIX
 
 _CHUNK = re.compile(r"^chunk_(\d{7})_(\d{7})\.npz$")
 
@@ -27,19 +33,44 @@ class ChunkStore:
         self.dir = Path(str(out) + ".parts")
         request_path = self.dir / "request.json"
         text = json.dumps(request, sort_keys=True)
-        if self.dir.exists() and (
-            not request_path.exists() or request_path.read_text() != text
+        if self.dir.exists() and not self.dir.is_dir():
+            raise ValueError(f"'{self.dir}' (the chunk folder of '{out}') is a file, not a "
+                             "folder; move it away or choose another --out")
+        if self.dir.is_dir() and (
+            not request_path.is_file() or request_path.read_text(errors="replace") != text
         ):
-            shutil.rmtree(self.dir)  # chunks of another request: never mix them in
+            self.remove()  # chunks of another request: never mix them in
         self.dir.mkdir(parents=True, exist_ok=True)
         if not request_path.exists():
-            request_path.write_text(text)
+            write_text_atomic(request_path, text)
 
     def chunks(self) -> list[tuple[int, int, Path]]:
         """(start, stop, path) of every complete chunk, by start."""
         found = [(int(m.group(1)), int(m.group(2)), self.dir / n)
                  for n in os.listdir(self.dir) if (m := _CHUNK.match(n))]
         return sorted(found)
+
+    def set_aside_unreadable(self) -> list[Path]:
+        """Rename every chunk that does not load (or holds the wrong number of samples) to
+        `NAME.unreadable[-k]`, so that its samples are drawn again; returns the new names."""
+        moved = []
+        for start, stop, path in self.chunks():
+            try:
+                arrays = read_npz(path, "sampling chunk", ("images", "wall_time_s", "device"))
+                if len(arrays["images"]) != stop - start:
+                    raise ValueError(f"it holds {len(arrays['images'])} samples, its name says "
+                                     f"{stop - start}")
+            except ValueError as err:
+                aside = path.with_name(path.name + ".unreadable")
+                k = 1
+                while aside.exists():
+                    k += 1
+                    aside = path.with_name(f"{path.name}.unreadable-{k}")
+                os.replace(path, aside)
+                print(f"warning: {err}; set aside as {aside.name}, samples {start}..{stop - 1} "
+                      "are drawn again", file=sys.stderr)
+                moved.append(aside)
+        return moved
 
     def missing(self, num_samples: int) -> list[int]:
         """Sample indices in 0..num_samples-1 that no chunk holds yet."""
@@ -67,12 +98,12 @@ class ChunkStore:
                     f"sampling chunks in {self.dir} do not cover samples {expect}..{start - 1} "
                     f"(or overlap); delete the folder and sample again"
                 )
-            with np.load(path) as z:
-                images.append(z["images"])
-                if "labels" in z:
-                    labels.append(z["labels"])
-                wall += float(z["wall_time_s"])
-                devices.append(str(z["device"]))
+            z = read_npz(path, "sampling chunk")
+            images.append(z["images"])
+            if "labels" in z:
+                labels.append(z["labels"])
+            wall += float(z["wall_time_s"])
+            devices.append(str(z["device"]))
             expect = stop
         total = sum(len(x) for x in images)
         if expect != num_samples or total != num_samples:
@@ -82,7 +113,15 @@ class ChunkStore:
         return np.concatenate(images), all_labels, wall, sorted(set(devices))
 
     def remove(self) -> None:
-        shutil.rmtree(self.dir, ignore_errors=True)
+        """Delete the chunks, request.json and temporaries of this folder, then the folder if
+        nothing else is in it (set-aside or foreign files are kept)."""
+        if not self.dir.is_dir():
+            return
+        for name in os.listdir(self.dir):
+            if _CHUNK.match(name) or name == "request.json" or name.endswith(SUFFIX):
+                (self.dir / name).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self.dir.rmdir()
 
 
 def batches_of(indices: list[int], batch_size: int) -> list[range]:

@@ -28,7 +28,8 @@ from tqdm import tqdm
 
 from harness.checkpoint import divergence_of, load_model
 from harness.diffusion import create_diffusion
-from harness.runtime import Execution, Network, distributed, numerics, write_npz_atomic
+from harness.inputs import check_number, check_output_path, read_json
+from harness.runtime import Execution, Network, RunLock, distributed, numerics, write_npz_atomic
 from harness.runtime.execution import NUMERIC_FIELDS, memory_format
 from harness.sampling.chunks import ChunkStore, batches_of
 from harness.sampling.images import save_grid, save_message, to_uint8
@@ -66,6 +67,9 @@ class SampleRequest:
         for name in ("num_samples", "batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        check_number("seed", self.seed, integer=True, minimum=0)
+        # eta > 1 can ask DDIM for more noise than x_{t-1} has (a square root of a negative).
+        check_number("eta", self.eta, minimum=0, maximum=1)
 
 
 def respacing(sampler: str, steps: int) -> str:
@@ -96,7 +100,7 @@ def _diverged(req: SampleRequest, message: str) -> dict:
     config_path = Path(req.checkpoint).parent / "config.json"
     model_config = diffusion_config = None
     if config_path.exists():
-        recorded = json.loads(config_path.read_text())
+        recorded = read_json(config_path, "run config")
         model_config, diffusion_config = recorded.get("model_config"), recorded.get(
             "diffusion_config")
     size = (model_config or {}).get("image_size", 0)
@@ -115,15 +119,29 @@ def training_execution(checkpoint: str | Path) -> dict | None:
     path = Path(checkpoint).parent / "config.json"
     if not path.exists():
         return None
-    options = json.loads(path.read_text()).get("options", {})
+    options = read_json(path, "run config").get("options", {})
     names = (*Execution.__dataclass_fields__, "fused_optimizer")
     return {k: options[k] for k in names if k in options}
 
 
+def output_lock(out: str | Path) -> RunLock:
+    """The lock of one sampling output: `.NAME.lock` beside it (harness.runtime.lock)."""
+    out = Path(out)
+    return RunLock(out.with_name(f".{out.name}.lock"), f"sampling output '{out}'")
+
+
 def sample(req: SampleRequest) -> dict:
-    """Sample (or finish sampling) `req.num_samples` images; returns the meta dict."""
+    """Sample (or finish sampling) `req.num_samples` images; returns the meta dict.
+
+    The process of rank 0 holds the output's lock throughout: a second `harness sample` to the
+    same output is refused, naming the holder."""
+    check_output_path(req.out, "samples output")
+    check_output_path(req.grid, "grid output")
     with numerics(req.execution):  # before CUDA starts: the cuBLAS workspace setting
-        return _sample(req)
+        if distributed.launched_rank() != 0:
+            return _sample(req)
+        with output_lock(req.out):
+            return _sample(req)
 
 
 def _sample(req: SampleRequest) -> dict:
@@ -163,8 +181,8 @@ def _sample(req: SampleRequest) -> dict:
                "num_samples": req.num_samples,
                "device_type": device.type,  # CPU and CUDA noise streams differ
                **{k: getattr(req.execution, k) for k in NUMERIC_FIELDS}}
-    if info.is_main:
-        ChunkStore(req.out, request)  # may empty a stale folder: before the others look
+    if info.is_main:  # before the others look: may empty a stale folder, sets bad chunks aside
+        ChunkStore(req.out, request).set_aside_unreadable()
     distributed.barrier(info)
     store = ChunkStore(req.out, request)
     todo = store.missing(req.num_samples)
@@ -187,6 +205,9 @@ def _sample(req: SampleRequest) -> dict:
         with torch.no_grad():
             x = loop(network, shape, noise=x_T, clip_denoised=True, model_kwargs=kwargs,
                      step_noise=draws.step_noise, **extra)
+        if not torch.isfinite(x).all():  # would quantise to black images reported as fine
+            raise ValueError(f"samples {batch.start}..{batch.stop - 1} from checkpoint "
+                             f"'{req.checkpoint}' are not finite (NaN/inf weights?)")
         store.write(batch.start, to_uint8(x), None if labels is None else labels.cpu().numpy(),
                     time.perf_counter() - began, str(device))
         bar.update(len(batch))

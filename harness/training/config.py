@@ -10,9 +10,9 @@ to go and how often to write, so they may change between reruns (e.g. to train o
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
+from harness.inputs import check_number, read_json
 from harness.runtime import Execution, write_json_atomic
 from harness.runtime.execution import PRECISIONS
 
@@ -24,6 +24,20 @@ SCHEDULE_OPTIONS = frozenset(
      "device", "progress", "cache_data", "compile", "compile_mode", "channels_last",
      "fused_optimizer"}
 )
+
+# Ranges of the numeric options (bounds as in harness.inputs.check_number, which also refuses
+# NaN and infinities); `harness train` gives the same bounds to its command-line options.
+NUMBER_BOUNDS: dict[str, dict[str, float]] = {
+    "image_size": {"minimum": 1}, "max_steps": {"minimum": 0}, "num_channels": {"minimum": 1},
+    "num_res_blocks": {"minimum": 1}, "num_classes": {"minimum": 1}, "num_heads": {"minimum": 1},
+    "num_head_channels": {"minimum": -1}, "num_heads_upsample": {"minimum": -1},
+    "dropout": {"minimum": 0, "exclusive_maximum": 1}, "p2_gamma": {"minimum": 0},
+    "p2_k": {"exclusive_minimum": 0}, "min_snr_gamma": {"exclusive_minimum": 0},
+    "diffusion_steps": {"minimum": 2}, "lr": {"exclusive_minimum": 0},
+    "weight_decay": {"minimum": 0}, "batch_size": {"minimum": 1}, "grad_clip": {"minimum": 0},
+    "seed": {"minimum": 0}, "fail_at_step": {"minimum": 0}, "world_size": {"minimum": 1},
+    "save_every": {"minimum": 1}, "log_every": {"minimum": 1}, "num_workers": {"minimum": -1},
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,11 +106,10 @@ class TrainConfig:
         self.execution()  # validates
         if self.cache_data not in ("auto", "yes", "no"):
             raise ValueError(f"cache_data '{self.cache_data}' is not one of auto, yes, no")
-        for name in ("save_every", "batch_size", "log_every", "image_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.max_steps < 0:  # 0: only the initial checkpoint (eval_iterations 0)
-            raise ValueError(f"max_steps must be >= 0, got {self.max_steps}")
+        for field in dataclasses.fields(self):
+            if field.name in NUMBER_BOUNDS:
+                check_number(field.name, getattr(self, field.name), integer=field.type == "int",
+                             **NUMBER_BOUNDS[field.name])
         if self.batch_size % self.world_size:
             raise ValueError(
                 f"batch_size {self.batch_size} (global) is not divisible by the "
@@ -174,19 +187,26 @@ def differing_options(recorded: dict, requested: dict) -> list[str]:
     return out
 
 
+def check_config(config: TrainConfig) -> None:
+    """Refuse a rerun whose identity options differ from RUN/config.json's (if it exists)."""
+    path = Path(config.run_dir) / "config.json"
+    if not path.exists():
+        return
+    recorded = read_json(path, "run config").get("options", {})
+    diff = differing_options(recorded, config.options())
+    if diff:
+        raise ValueError(
+            f"run directory '{config.run_dir}' was started with other options "
+            f"({path}); use a new --run-dir or the same options. Differing: "
+            + "; ".join(diff)
+        )
+
+
 def check_or_write_config(config: TrainConfig) -> None:
     """Record the options in RUN/config.json, or refuse a rerun that asks for others."""
     path = Path(config.run_dir) / "config.json"
     requested = config.options()
-    if path.exists():
-        recorded = json.loads(path.read_text()).get("options", {})
-        diff = differing_options(recorded, requested)
-        if diff:
-            raise ValueError(
-                f"run directory '{config.run_dir}' was started with other options "
-                f"({path}); use a new --run-dir or the same options. Differing: "
-                + "; ".join(diff)
-            )
+    check_config(config)
     write_json_atomic(path, {
         "options": requested,
         "model_config": config.model_config(),

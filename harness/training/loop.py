@@ -12,8 +12,10 @@ written whenever it is asked for and missing, before any training state is loade
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -25,23 +27,35 @@ from tqdm import tqdm
 
 from harness.checkpoint import save_checkpoint
 from harness.data import ImageDataset
+from harness.data.dataset import check_resolution
 from harness.diffusion import create_diffusion
+from harness.inputs import check_output_path
 from harness.models import create_model
-from harness.runtime import Network, distributed, numerics, seeds
+from harness.models.check import check_model_config
+from harness.runtime import Network, RunLock, distributed, numerics, seeds
 from harness.runtime.execution import memory_format
+from harness.runtime.files import SUFFIX as TEMPORARY_SUFFIX
 from harness.training.batches import StepBatches, StepData
 from harness.training.checkpoints import (
     ema_checkpoint_path,
     restore_from_states,
     write_divergence_records,
 )
-from harness.training.config import TrainConfig, check_or_write_config
+from harness.training.config import TrainConfig, check_config, check_or_write_config
 from harness.training.ema import EMA
 from harness.training.log import LossLog
-from harness.training.state import capture_rng, load_newest_state, restore_rng, save_state
+from harness.training.state import (
+    capture_rng,
+    load_newest_state,
+    restore_rng,
+    save_state,
+    set_aside_run_files,
+    state_path,
+)
 from harness.training.status import clear_status, read_status, write_status
 
 CACHE_LIMIT_BYTES = 1 << 30  # decode small datasets into memory once ("auto")
+LOCK_NAME = ".lock"  # RUN/.lock: held by the process that trains the run (harness.runtime.lock)
 
 
 def _open_dataset(config: TrainConfig) -> ImageDataset:
@@ -57,16 +71,14 @@ def _open_dataset(config: TrainConfig) -> ImageDataset:
                         cache=cache)
 
 
-def _finished(config: TrainConfig, info: distributed.Dist) -> dict | None:
-    """The recorded status if there is nothing left to do, else None (clearing it)."""
+def _finished(config: TrainConfig) -> dict | None:
+    """The recorded status if there is nothing left to do, else None."""
     status = read_status(config.run_dir)
     if status is None:
         return None
     if status.get("status") == "diverged" or status.get("step", 0) >= config.max_steps:
         return status
-    if info.is_main:
-        clear_status(config.run_dir)  # completed earlier with fewer steps: train on
-    return None
+    return None  # completed earlier with fewer steps: train on (status cleared once resumed)
 
 
 def _warn_unreachable(config: TrainConfig, start: int, rates: list[str]) -> None:
@@ -79,21 +91,60 @@ def _warn_unreachable(config: TrainConfig, start: int, rates: list[str]) -> None
                       "train a new run directory to get them", stacklevel=2)
 
 
-def train(config: TrainConfig) -> dict:
-    """Train (or resume) the run in `config.run_dir`; returns the final status dict."""
+def train(config: TrainConfig, restart: bool = False) -> dict:
+    """Train (or resume) the run in `config.run_dir`; returns the final status dict.
+
+    Everything checkable is checked before the run directory is touched: the options against
+    its config.json, the model (built on the meta device), the diffusion, and the data (its
+    resolution against image_size). The run directory is then locked for this job (a second
+    `harness train` on it is refused, naming the holder). `restart` first moves the run's
+    states, EMA checkpoints, log and status aside and trains from step 0.
+    """
     with numerics(config.execution()):  # before CUDA starts: the cuBLAS workspace setting
-        return _train(config)
+        info, device = distributed.init(config.device)
+        config = dataclasses.replace(config, world_size=info.world_size)
+        _check_run_dir(Path(config.run_dir))
+        check_config(config)
+        check_model_config(config.model_config(), "the model options")
+        create_diffusion(**config.diffusion_config())
+        check_resolution(config.data, config.image_size, "--image-size")
+        dataset = _open_dataset(config)
+        run_dir = Path(config.run_dir)
+        lock = (RunLock(run_dir / LOCK_NAME, f"run directory '{run_dir}'") if info.is_main
+                else contextlib.nullcontext())
+        with lock:
+            return _train(config, info, device, dataset, restart)
 
 
-def _train(config: TrainConfig) -> dict:
-    info, device = distributed.init(config.device)
-    config = dataclasses.replace(config, world_size=info.world_size)
+def _check_run_dir(run_dir: Path) -> None:
+    """A run directory is new, empty, or has the config.json of a run: a folder of other files
+    is refused (training would overwrite files named log.csv, config.json, ... in it)."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ValueError(f"--run-dir '{run_dir}' is a file, not a folder")
+    check_output_path(run_dir, "--run-dir", folder=True)
+    if run_dir.is_dir() and not (run_dir / "config.json").exists():
+        other = sorted(n for n in os.listdir(run_dir) if n != LOCK_NAME and not n.endswith(
+            TEMPORARY_SUFFIX))
+        if other:
+            raise ValueError(f"--run-dir '{run_dir}' is not a run directory of `harness train` "
+                             f"(no config.json, but {', '.join(other[:3])}"
+                             f"{', ...' if len(other) > 3 else ''}); choose a new or empty folder")
+
+
+def _train(config: TrainConfig, info: distributed.Dist, device: torch.device,
+           dataset: ImageDataset, restart: bool) -> dict:
     run_dir = Path(config.run_dir)
-    if info.is_main and (run_dir / "config.json").exists():
-        check_or_write_config(config)  # refuse other options before anything else
+    if restart:
+        if info.is_main:
+            moved = set_aside_run_files(run_dir)
+            if moved is not None:
+                print(f"{run_dir}: --restart: moved the previous run's files to {moved}")
+        distributed.barrier(info)
+    check_config(config)  # again, now that this process holds the run directory
     if info.is_main:  # a kill between the last state and the end lost no checkpoint
         restore_from_states(config)
-    done = _finished(config, info)
+        _save_initial(config)
+    done = _finished(config)
     if done is not None:
         if done.get("status") == "completed":
             _warn_unreachable(config, int(done.get("step", 0)), config.ema_rates())
@@ -101,32 +152,39 @@ def _train(config: TrainConfig) -> dict:
             write_divergence_records(config, done)
         return done
 
-    # Bad data, architecture or diffusion options fail here, before anything is written.
-    dataset = _open_dataset(config)
     per_rank = config.batch_size // info.world_size
     batches = StepBatches(len(dataset), per_rank, config.seed, info.rank, info.world_size,
                           config.random_flip, 0, config.max_steps)
     torch.manual_seed(seeds.derive_seed(config.seed, seeds.INIT))  # same initial weights
     model = memory_format(create_model(**config.model_config()).to(device), config.execution())
     diffusion = create_diffusion(**config.diffusion_config())
-    if info.is_main:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        check_or_write_config(config)
-        if 0 in config.eval_iterations:
-            _save_initial(config, model)
-    distributed.barrier(info)
     ema = EMA(model, config.ema_rates())
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay,
                             fused=config.fused_optimizer or None)
     start = 0
     state = load_newest_state(run_dir)  # on CPU: RNG states must stay CPU tensors
     if state is not None:
-        model.load_state_dict(state["model"])
-        ema.load_state(state["ema"])
-        opt.load_state_dict(state["optimizer"])
-        restore_rng(state["rng"])
+        try:
+            model.load_state_dict(state["model"])
+            ema.load_state(state["ema"])
+            opt.load_state_dict(state["optimizer"])
+            restore_rng(state["rng"])
+        except (KeyError, RuntimeError, TypeError, ValueError) as err:
+            path = state_path(run_dir, int(state["step"]))
+            reason = " ".join(str(err).split())[:300]
+            raise ValueError(f"training state '{path}' does not fit this run's model and "
+                             f"optimiser (written by another run?): {reason}; move it away, "
+                             "or rerun with --restart") from None
         start = int(state["step"])
         del state
+    elif info.is_main and (run_dir / "log.csv").exists():
+        print(f"warning: {run_dir} has a log.csv but no training state (none was saved before "
+              "it stopped, or they were removed): training from step 0", file=sys.stderr)
+    if info.is_main:  # only now: the options were accepted and the run can go on
+        run_dir.mkdir(parents=True, exist_ok=True)
+        check_or_write_config(config)
+        clear_status(run_dir)  # from an earlier, shorter run: this one has not ended
+    distributed.barrier(info)
     net = model
     if info.enabled:
         net = DistributedDataParallel(
@@ -214,10 +272,16 @@ def _save_points(config: TrainConfig, info: distributed.Dist, iteration: int,
     distributed.barrier(info)
 
 
-def _save_initial(config: TrainConfig, model: torch.nn.Module) -> None:
-    """The EMA checkpoints of iteration 0 that are missing, from the freshly seeded model."""
-    for rate in config.ema_rates():
-        path = ema_checkpoint_path(config.run_dir, rate, 0)
-        if not path.exists():
-            save_checkpoint(path, model.state_dict(), config.model_config(),
-                            config.diffusion_config(), step=0, ema_rate=float(rate))
+def _save_initial(config: TrainConfig) -> None:
+    """The EMA checkpoints of iteration 0 that are missing, from the seed alone (the weights
+    every run of this seed starts from), whatever state the run is in."""
+    missing = [r for r in config.ema_rates()
+               if not ema_checkpoint_path(config.run_dir, r, 0).exists()]
+    if 0 not in config.eval_iterations or not missing:
+        return
+    torch.manual_seed(seeds.derive_seed(config.seed, seeds.INIT))
+    model = create_model(**config.model_config())
+    for rate in missing:
+        save_checkpoint(ema_checkpoint_path(config.run_dir, rate, 0), model.state_dict(),
+                        config.model_config(), config.diffusion_config(), step=0,
+                        ema_rate=float(rate))

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import random
 import re
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +22,7 @@ from harness.runtime import save_torch_atomic
 
 STATE_FORMAT = "harness-train-state/1"
 _NAME = re.compile(r"^train_state_(\d{7})\.pt$")
+_EMA = re.compile(r"^ema_[0-9.]+_\d{6,}\.pt$")
 
 
 def state_path(run_dir: str | Path, step: int) -> Path:
@@ -69,19 +72,49 @@ def save_state(run_dir: str | Path, step: int, payload: dict, keep: int = 2) -> 
 
 
 def load_newest_state(run_dir: str | Path, map_location: str | torch.device = "cpu") -> dict | None:
-    """The newest training state that loads, or None when there is none.
+    """The newest training state that loads, or None when the run has none.
 
-    A file that fails to load (e.g. a disk that filled up before the rename) is skipped with
-    a warning in favour of the previous one.
+    A file that fails to load (e.g. damaged after it was written) is skipped with a warning in
+    favour of the previous one. If states exist but none loads, this is a ValueError naming
+    them: the run never starts over from step 0 by itself (`harness train --restart` does).
     """
+    unreadable = []
     for step, path in reversed(list_states(run_dir)):
         try:
             state = torch.load(path, map_location=map_location, weights_only=True)
         except Exception as err:  # noqa: BLE001 - any unreadable file means: use the older one
-            print(f"warning: skipping unreadable training state {path}: {err}")
+            reason = " ".join(str(err).split()).split(". ")[0][:200] or type(err).__name__
+            print(f"warning: skipping unreadable training state {path}: {reason}",
+                  file=sys.stderr)
+            unreadable.append(f"{path.name} ({reason})")
             continue
-        if state.get("format") != STATE_FORMAT or state.get("step") != step:
-            print(f"warning: skipping {path}: not a {STATE_FORMAT} file for step {step}")
+        if not isinstance(state, dict) or state.get("format") != STATE_FORMAT or state.get(
+                "step") != step:
+            print(f"warning: skipping {path}: not a {STATE_FORMAT} file for step {step}",
+                  file=sys.stderr)
+            unreadable.append(f"{path.name} (not a {STATE_FORMAT} file for step {step})")
             continue
         return state
+    if unreadable:
+        raise ValueError(
+            f"run directory '{run_dir}' has training states but none is readable: "
+            f"{'; '.join(unreadable)}. They are left as they are; restore them, or rerun with "
+            "--restart to move the run's files aside and train again from step 0")
     return None
+
+
+def set_aside_run_files(run_dir: str | Path) -> Path | None:
+    """Move the training states, EMA checkpoints, log.csv and status.json of a run into a new
+    folder RUN/set-aside-{UTC time}/ (nothing is deleted); returns it, or None if none."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        return None
+    names = sorted(n for n in os.listdir(run_dir) if _NAME.match(n) or _EMA.match(n)
+                   or n in ("log.csv", "status.json"))
+    if not names:
+        return None
+    aside = run_dir / time.strftime("set-aside-%Y%m%dT%H%M%SZ", time.gmtime())
+    aside.mkdir()
+    for name in names:
+        os.replace(run_dir / name, aside / name)
+    return aside

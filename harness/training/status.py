@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from harness.inputs import read_json
 from harness.runtime import write_json_atomic
 
 
@@ -21,7 +21,7 @@ def read_status(run_dir: str | Path) -> dict | None:
     path = Path(run_dir) / "status.json"
     if not path.exists():
         return None
-    return json.loads(path.read_text())
+    return read_json(path, "run status")
 
 
 def diverged_message(run_dir: str | Path) -> str | None:
