@@ -78,11 +78,25 @@ def save_divergence_record(
     save_checkpoint(path, {}, model_config, diffusion_config, step=int(step), status=message)
 
 
+def _read(path: Path, mmap: bool = False) -> Any:
+    """torch.load on CPU with weights_only; a missing or unreadable file is an error naming it."""
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
+    except MemoryError:
+        raise
+    except Exception as err:  # noqa: BLE001 - truncated, garbage, or a pickle with code in it
+        reason = " ".join(str(err).split()).split(". ")[0][:200] or type(err).__name__
+        raise ValueError(f"checkpoint '{path}' cannot be read as a torch file of tensors "
+                         f"(weights_only=True): {reason}") from None
+
+
 def divergence_of(path: str | os.PathLike) -> str | None:
     """The message of a divergence record (see save_divergence_record), or None for a
     checkpoint with weights. Memory-maps the file, so a large checkpoint is not read."""
-    data = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    if isinstance(data, dict) and data.get("format") == FORMAT and not data["state_dict"]:
+    data = _read(Path(path), mmap=True)
+    if isinstance(data, dict) and data.get("format") == FORMAT and not data.get("state_dict"):
         return data.get("meta", {}).get("status") or "holds no weights"
     return None
 
@@ -137,16 +151,7 @@ def load_checkpoint(
     only the state dict is checked later, when loaded into a model.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint not found: {path}")
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except MemoryError:
-        raise
-    except Exception as err:  # noqa: BLE001 - truncated, garbage, or a pickle with code in it
-        reason = " ".join(str(err).split()).split(". ")[0][:200] or type(err).__name__
-        raise ValueError(f"checkpoint '{path}' cannot be read as a torch file of tensors "
-                         f"(weights_only=True): {reason}") from None
+    data = _read(path)
     if isinstance(data, dict) and data.get("format") == FORMAT:
         bad = [k for k, kind in (("state_dict", dict), ("model_config", dict),
                                  ("diffusion_config", dict), ("meta", dict))

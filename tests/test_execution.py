@@ -235,7 +235,7 @@ def test_sample_meta_and_metrics_provenance_record_execution(tmp_path):
     np.savez(empty, arr_0=np.zeros((0, 16, 16, 3), np.uint8), meta=np.array(json.dumps(meta)))
     feats = np.random.default_rng(0).normal(size=(4, 2048)).astype(np.float32)
     stats = FeatureStats(4, feats.mean(0), np.cov(feats, rowvar=False), feats, np.arange(4),
-                         np.zeros(3), np.eye(3), (16, 16))
+                         np.zeros((4, 3)), np.zeros(3), np.eye(3), (16, 16))
     save_stats(tmp_path / "ref.npz", stats, {"count": 4, "resolution": 16, "mode": "clean"})
     cell = {"dataset": "d", "target": "eps", "weighting": "constant", "iteration": 2,
             "sampler": "ddpm", "steps": 3}

@@ -179,6 +179,9 @@ def _cases(f: dict[str, Path]) -> list[tuple[str, list[str], str]]:
         ("bench output under a file", ["bench", "model", "--preset", "tiny", "--out",
                                        str(f["list.json"] / "b.json")], "list.json' is a file"),
         ("train run dir under a file", train(run="list.json/run"), "list.json' is a file"),
+        ("on-gpus no devices asked", ["on-gpus", "--gpus", "0", "--", "true"], "--gpus"),
+        ("on-gpus missing program", ["on-gpus", "--gpus", "1", "--", str(r / "no-such-program")],
+         "no-such-program"),
     ]
 
 
