@@ -11,8 +11,8 @@ FID of a resample: |mu_b - mu_r|^2 + Tr S_b + Tr S_r - 2 Tr sqrt(S_b S_r). With 
 and Y = X R, the eigenvalues of S_b S_r are those of the symmetric R S_b R = Yc^T Yc / (n-1)
 (Yc: the resample's centred Y), whose nonzero eigenvalues are those of the n x n matrix
 Yc Yc^T / (n-1). So n < d takes one n x n `eigvalsh` of a slice of the precomputed Gram matrix
-Y Y^T, and n >= d one d x d `eigvalsh` of a count-weighted Y^T Y: no square root of a
-non-symmetric matrix per resample.
+Y Y^T = X S_r X^T (no square root of S_r at all), and n >= d one d x d `eigvalsh` of a
+count-weighted Y^T Y: no square root of a non-symmetric matrix per resample.
 
 KID of a resample: the complete unbiased MMD^2 estimate (cubic polynomial kernel, as clean-fid)
 between the resampled generated set and the reference features, with the reference-reference
@@ -52,10 +52,10 @@ def bootstrap_fid(features: np.ndarray, ref_mu: np.ndarray, ref_sigma: np.ndarra
     if n < 2:
         raise ValueError(f"the bootstrap of FID needs at least 2 samples, got {n}")
     mu_r, sigma_r = _t(ref_mu, dev), _t(ref_sigma, dev)
-    y = x @ _sqrtm_psd(sigma_r)
     sq = (x * x).sum(1)
     tr_r = torch.trace(sigma_r)
-    gram = y @ y.T if n < d else None
+    # Y Y^T = X R R X^T = X S_r X^T: the n x n form needs no square root of S_r.
+    gram, y = (x @ sigma_r @ x.T, None) if n < d else (None, x @ _sqrtm_psd(sigma_r))
     out = np.empty(len(indices))
     for b, idx in enumerate(indices):
         ib = torch.as_tensor(idx, device=dev)

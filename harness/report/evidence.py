@@ -100,8 +100,9 @@ def load_plan(plan_path: str | Path) -> dict:
 
 
 def read_json(path: Path | None) -> dict | None:
-    """The JSON object at ``path``; None when absent or unreadable (reported as not run)."""
-    if path is None:
+    """The JSON object at ``path``; None when absent (not run, silently) or unreadable (not
+    run, with a warning naming the file)."""
+    if path is None or not path.exists():
         return None
     try:
         value = json.loads(path.read_text())
@@ -241,6 +242,10 @@ class Evidence:
         if trained.startswith("diverged") and cell.get("arm", "main") == "main":
             fallback = trained
         return aggregate(records, files, metric, fallback, ids, self.confidence)
+
+    def seed_records(self) -> dict[tuple, tuple[list[dict], list[str], list[int]]]:
+        """Per cell key: the metrics records found, their files and replicate indices."""
+        return self._records
 
     def records(self) -> list[dict]:
         """Every cell JSON that was found, once each (tables may share a cell's file)."""

@@ -16,6 +16,7 @@ from harness.report.claims import judge_claims
 from harness.report.evidence import METRIC_LABELS, Evidence
 from harness.report.figures import build_curve_figures
 from harness.report.images import sample_grids, x0_strips
+from harness.report.learning import learning_ratios
 from harness.report.tables import Table, TableCell, build_tables, write_csv
 from harness.runtime import write_text_atomic
 from harness.stats import CONTRADICTED, VERDICTS
@@ -137,6 +138,10 @@ def build_report(plan_path: str | Path, out_html: str | Path, svg: bool = True) 
                                       if d.endswith(f"→ {CONTRADICTED}")), ""))
             for c in claims if c.paper_contradicts],
     }
+    learned = learning_ratios(ev)
+    summary["learning"] = {
+        "rows": learned, "metric_label": METRIC_LABELS[ev.metric],
+        "mean_ratio": sum(r.ratio for r in learned) / len(learned) if learned else None}
     statistics = {**ev.statistics, "metric_label": METRIC_LABELS[ev.metric],
                   "seeds": sorted({o.n for cells in ev.groups.values()
                                    for o in [ev.obs(cells[0], ev.metric)] if o.ok})}

@@ -20,6 +20,7 @@ rule metrics:
         seed=config["metrics"]["seed"],
         fid_impl=config["metrics"]["fid_impl"],
         bootstrap=config["statistics"]["bootstrap"],
+        batch_size=config["metrics"]["batch_size"],
         config_hash=lambda wc: wp.cell_hash(config, wc.dataset),
         extra=" ".join(
             x
@@ -36,5 +37,5 @@ rule metrics:
         " --weighting {wildcards.weighting} --iteration {wildcards.iteration}"
         " --sampler {wildcards.sampler} --steps {wildcards.steps} --kid-subset-size {params.kid}"
         " --config-hash {params.config_hash} --seed {params.seed} --fid-impl {params.fid_impl}"
-        " --bootstrap {params.bootstrap}"
+        " --bootstrap {params.bootstrap} --batch-size {params.batch_size}"
         " {params.extra} > {log} 2>&1"
