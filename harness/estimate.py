@@ -22,7 +22,7 @@ import json
 import math
 from pathlib import Path
 
-from harness import workflow_plan as wp
+from harness import workflow as wp
 from harness.bench.flops import TRAIN_FACTOR, model_flops
 from harness.inputs import check_number
 

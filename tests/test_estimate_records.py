@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from harness import workflow_plan as wp
+from harness import workflow as wp
 from harness.cli import main
 from harness.estimate import estimate, format_table, load_cuda_records
 

@@ -13,7 +13,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from harness import workflow_plan as wp
+from harness import workflow as wp
 from harness.checkpoint import save_checkpoint
 from harness.cli import main
 from harness.data.prepare import prepare_dataset

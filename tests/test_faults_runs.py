@@ -16,7 +16,7 @@ import torch
 from click.testing import CliRunner
 from PIL import Image
 
-from harness import workflow_plan as wp
+from harness import workflow as wp
 from harness.checkpoint import save_checkpoint
 from harness.cli import main
 from harness.models import create_model

@@ -188,7 +188,7 @@ def test_report_from_the_workflow_plan_before_anything_ran(tmp_path, monkeypatch
     """The quick preset's real plan.json with no result files: everything 'not run', no crash."""
     from pathlib import Path
 
-    from harness import workflow_plan as wp
+    from harness import workflow as wp
 
     config = Path(__file__).resolve().parents[1] / "workflow" / "config" / "quick.yaml"
     cfg = wp.load_config([config])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import workflow_plan as wp
+from harness import workflow as wp
 
 PRESETS = Path(__file__).resolve().parents[1] / "workflow" / "config"
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness import workflow_plan as wp
-from harness.workflow_cell import select_cells
+from harness import workflow as wp
+from harness.workflow import select_cells
 
 ROOT = Path(__file__).resolve().parent.parent
 PRESETS = ROOT / "workflow" / "config"
@@ -104,7 +104,8 @@ def test_schema_fills_defaults():
 
 def test_quick_preset_shape():
     """The default preset: Table 1's four weightings with three training seeds each, the A/A
-    control, and the untrained network's cells (iteration 0) beside the final ones."""
+    control, the untrained network's cells (iteration 0) beside the final ones, 1/SNR and
+    Table 4's targets."""
     config = wp.load_config([PRESETS / "quick.yaml"])
     plan = wp.build_plan(config)
     final = config["training"]["iterations"]
@@ -119,7 +120,13 @@ def test_quick_preset_shape():
     assert any(w == "debias" and 0 < i <= final / 2.5 for w, i in fig7a)  # Fig. 7a's claim
     stems = {c["_cell"].stem for c in plan.cells if "fig7a" in c["uses"]}
     assert {c["_cell"].stem for c in plan.cells if "table3" in c["uses"]} <= stems  # no cost
-    assert len(plan.unique_cells()) == 31 and len(plan.runs) == 15
+    # Fig. 7b's 1/SNR (three seeds), Table 4's x0 and v (one seed), Fig. 10's analyses.
+    assert {c["seed"] for c in plan.cells if c["weighting"] == "snr"} == {0, 1, 2}
+    t4 = {(c["target"], c["seed"]) for c in plan.cells if "table4" in c["uses"]}
+    assert {("x0", 0), ("v", 0)} <= t4 and not {("x0", 1), ("v", 1)} & t4
+    assert {a["weighting"] for a in plan.analysis if "fig10" in a["figure"]} == {
+        "constant", "p2", "min_snr", "debias", "snr"}
+    assert len(plan.unique_cells()) == 39 and len(plan.runs) == 20
 
 
 # --------------------------------------------------------------------------- config errors

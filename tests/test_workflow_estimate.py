@@ -5,7 +5,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from harness import workflow_plan as wp
+from harness import workflow as wp
 from harness.cli import main
 from harness.estimate import estimate, model_flops
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from harness import workflow_plan as wp
+from harness import workflow as wp
 from harness.estimate import estimate
 
 ROOT = Path(__file__).resolve().parent.parent

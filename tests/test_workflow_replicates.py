@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness import workflow_plan as wp
+from harness import workflow as wp
 from harness.estimate import estimate
 
 PRESETS = Path(__file__).resolve().parent.parent / "workflow" / "config"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from test_workflow import PRESETS, snakemake, stub  # noqa: F401 (stub is a fixture)
 
-from harness import workflow_plan as wp
+from harness import workflow as wp
 
 
 @pytest.mark.slow

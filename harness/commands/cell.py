@@ -10,8 +10,7 @@ import sys
 
 import click
 
-from harness import workflow_cell
-from harness import workflow_plan as wp
+from harness import workflow as wp
 
 USES = {"1": "table1", "2": "table2", "3": "table3", "4": "table4", "7a": "fig7a", "7b": "fig7b"}
 
@@ -45,12 +44,12 @@ def cell_command(table, dataset, configfiles, cores, no_report, dry_run, snakema
     """
     try:
         config = wp.load_config(list(configfiles))
-        cells = workflow_cell.select_cells(wp.build_plan(config), USES[table], dataset, **match)
+        cells = wp.select_cells(wp.build_plan(config), USES[table], dataset, **match)
     except (ValueError, FileNotFoundError) as err:
         raise click.ClickException(str(err)) from err
     for c in cells:
         click.echo(f"cell: {c.stem}")
-    cmd = workflow_cell.cell_command(cells, list(configfiles), cores, report=not no_report,
+    cmd = wp.cell_command(cells, list(configfiles), cores, report=not no_report,
                                      dry_run=dry_run, extra=list(snakemake_args))
     click.echo("$ " + shlex.join(cmd), err=True)
     # The rules call `harness`: if it is not on PATH, use the one running now.

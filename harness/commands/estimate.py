@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from harness import workflow_plan as wp
+from harness import workflow as wp
 from harness.commands.options import Number
 from harness.estimate import estimate, format_table
 from harness.inputs import check_output_path

@@ -1,18 +1,17 @@
-# Targets and per-stage settings computed from the validated config (see harness/workflow_plan.py,
+# Targets and per-stage settings computed from the validated config (see harness/workflow/,
 # which `harness cell` and `harness estimate` share so that all three agree on every path).
 import os
 import re
 import subprocess
 
-from harness import workflow_plan as wp
-from harness import workflow_train as wt
+from harness import workflow as wp
 
 # Fills the defaults inside `datasets` entries too (the same schema as the Snakefile's).
 wp.validate_config(config)
 PLAN = wp.build_plan(config)
 CELLS = PLAN.unique_cells()
 RUNS = sorted(PLAN.runs)
-UNREACHABLE = wt.unreachable_checkpoints(config, PLAN)
+UNREACHABLE = wp.unreachable_checkpoints(config, PLAN)
 if UNREACHABLE:
     raise ValueError("\n".join(UNREACHABLE))
 
@@ -85,13 +84,13 @@ def run_of(wc):
 
 def checkpoint_of(wc):
     """The EMA checkpoint a sample or analysis job reads (declared as its input)."""
-    return wt.checkpoint_path(config, run_of(wc), int(wc.iteration))
+    return wp.checkpoint_path(config, run_of(wc), int(wc.iteration))
 
 
 def previous_checkpoint(wc):
     """A training job's input: the checkpoint of the run's previous evaluation iteration."""
-    it = wt.previous_iteration(config, PLAN, run_of(wc), int(wc.iteration))
-    return [] if it is None else [wt.checkpoint_path(config, run_of(wc), it)]
+    it = wp.previous_iteration(config, PLAN, run_of(wc), int(wc.iteration))
+    return [] if it is None else [wp.checkpoint_path(config, run_of(wc), it)]
 
 
 def train_args(wc):
@@ -112,7 +111,7 @@ def train_args(wc):
         ema_rate=t["ema_rate"],
         max_steps=it,
         save_every=max(1, min(t["save_every"], it)),
-        eval_iterations=",".join(map(str, wt.segment_iterations(config, PLAN, run, it))),
+        eval_iterations=",".join(map(str, wp.segment_iterations(config, PLAN, run, it))),
         seed=run[3],
         grad_clip=t["grad_clip"],
         precision=t["precision"],

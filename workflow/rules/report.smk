@@ -23,7 +23,7 @@ rule report:
         analysis=[a[k] for a in PLAN.analysis for k in ("mse", "x0")],
         # Each run's last checkpoint: its last job also wrote status.json (read via plan.json).
         checkpoints=[
-            wt.checkpoint_path(config, run, max(wp.eval_iterations(config, PLAN, run)))
+            wp.checkpoint_path(config, run, max(wp.eval_iterations(config, PLAN, run)))
             for run in RUNS
         ],
     output:

@@ -15,7 +15,7 @@
 # - Checkpoints of iterations already passed cannot be regenerated, hence protected(): a
 #   forced or parameter-triggered rerun of a finished job stops with Snakemake's
 #   ProtectedOutputException instead of deleting it. Asking for an iteration that training
-#   has already passed fails when the DAG is built (harness.workflow_train).
+#   has already passed fails when the DAG is built (harness.workflow.train).
 # - Appending an iteration (e.g. one more Fig. 7a point) adds one job whose input is the
 #   last existing checkpoint; no earlier job's input, command or params change (each command
 #   names only iterations up to its own), so nothing finished reruns.
@@ -38,7 +38,7 @@ rule train:
     log:
         "results/logs/train/{dataset}/{target}-{weighting}/seed{seed}/ema_{rate}_{iteration}.log",
     wildcard_constraints:
-        rate=re.escape(wt.ema_rate_name(config)),
+        rate=re.escape(wp.ema_rate_name(config)),
     retries: res("train", "retries")
     conda:
         HARNESS_ENV

@@ -6,7 +6,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from harness.workflow_plan import ROOT, Cell, Plan
+from harness.workflow.config import ROOT
+from harness.workflow.plan import Cell, Plan
 
 
 def select_cells(plan: Plan, use: str, dataset: str | None = None, **match: Any) -> list[Cell]:

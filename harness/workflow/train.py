@@ -12,7 +12,7 @@ import json
 import re
 from pathlib import Path
 
-from harness.workflow_plan import Plan, Run, eval_iterations, run_dir
+from harness.workflow.plan import Plan, Run, eval_iterations, run_dir
 
 # harness.training.state's file names (not imported: that package loads torch, and the
 # Snakefile is parsed for every workflow command and SLURM job).

@@ -1,0 +1,57 @@
+"""The workflow as a library: its config (schema, loading, validation), its plan (every cell,
+training run and analysis a config asks for, and their paths), training's one job per
+checkpoint, and `harness cell`'s selection. Shared by the Snakemake rules, `harness cell` and
+`harness estimate`, so the three agree on every path; nothing here imports torch (the
+Snakefile is parsed for every workflow command and SLURM job)."""
+
+from harness.workflow.cell import cell_command, select_cells
+from harness.workflow.config import (
+    ROOT,
+    SCHEMA_PATH,
+    known_weightings,
+    load_config,
+    load_schema,
+    validate_config,
+)
+from harness.workflow.plan import (
+    ANALYSES,
+    CONTROL_SEED_OFFSET,
+    USES,
+    Cell,
+    Plan,
+    Run,
+    build_plan,
+    cell_hash,
+    check_config,
+    check_data_paths,
+    cli_args,
+    data_source,
+    digest,
+    eval_iterations,
+    model_config,
+    plan_json,
+    replicate_of,
+    run_dir,
+    run_hash,
+    run_path,
+    sample_seed,
+    statistics_settings,
+    write_plan,
+)
+from harness.workflow.train import (
+    checkpoint_path,
+    ema_rate_name,
+    previous_iteration,
+    segment_iterations,
+    unreachable_checkpoints,
+)
+
+__all__ = [
+    "ANALYSES", "CONTROL_SEED_OFFSET", "ROOT", "SCHEMA_PATH", "USES", "Cell", "Plan", "Run",
+    "build_plan", "cell_command", "cell_hash", "check_config", "check_data_paths",
+    "checkpoint_path", "cli_args", "data_source", "digest", "ema_rate_name", "eval_iterations",
+    "known_weightings", "load_config", "load_schema", "model_config", "plan_json",
+    "previous_iteration", "replicate_of", "run_dir", "run_hash", "run_path", "sample_seed",
+    "segment_iterations", "select_cells", "statistics_settings", "unreachable_checkpoints",
+    "validate_config", "write_plan",
+]

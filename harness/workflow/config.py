@@ -1,0 +1,101 @@
+"""The workflow's config: the JSON schema (workflow/schemas/config.schema.yaml), YAML loading
+with recursive merging, and validation that fills the schema's defaults (as Snakemake does) and
+refuses what a schema cannot express (non-finite numbers). Errors name the file or key."""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator, validators
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA_PATH = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def _with_defaults(cls):
+    """A validator class that fills `default` values while validating (as Snakemake does)."""
+    validate_properties = cls.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for key, sub in properties.items():
+                if "default" in sub:
+                    instance.setdefault(key, json.loads(json.dumps(sub["default"])))
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return validators.extend(cls, {"properties": set_defaults})
+
+
+def load_schema() -> dict:
+    with open(SCHEMA_PATH) as f:
+        return yaml.safe_load(f)
+
+
+@functools.cache
+def known_weightings() -> tuple[str, ...]:
+    return tuple(load_schema()["$defs"]["weighting"]["enum"])
+
+
+def _non_finite(value: Any, key: str = "") -> str | None:
+    """The key of the first NaN or infinite number in `value` (YAML's .nan / .inf), if any.
+    JSON schema cannot refuse them: every comparison with NaN is false."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return key or "<top level>"
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(
+        value, list) else ()
+    for k, v in items:
+        found = _non_finite(v, f"{key}.{k}" if key else str(k))
+        if found:
+            return found
+    return None
+
+
+def validate_config(config: dict) -> dict:
+    """Validate `config` in place, filling defaults; ValueError names the key at fault."""
+    if not isinstance(config, dict):
+        raise ValueError(f"the config must be a mapping of keys, got a {type(config).__name__}")
+    bad = _non_finite(config)
+    if bad:
+        raise ValueError(f"config key {bad}: must be a finite number")
+    validator = _with_defaults(Draft202012Validator)(load_schema())
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    if errors:
+        e = errors[0]
+        key = ".".join(str(p) for p in e.absolute_path) or "<top level>"
+        message = e.message
+        if e.validator == "not":  # jsonschema's text shows the sub-schema, not the rule
+            message = f"{e.instance!r} is not allowed ({e.schema.get('description', '')})"
+        raise ValueError(f"config key {key}: {message}")
+    return config
+
+
+def load_config(configfiles: list[str | Path], overrides: dict | None = None) -> dict:
+    """Merge YAML config files (later wins, recursively) and overrides, then validate."""
+    config: dict = {}
+    for path in configfiles:
+        try:
+            with open(path) as f:
+                loaded = yaml.safe_load(f) or {}
+        except yaml.YAMLError as err:
+            raise ValueError(f"config file '{path}' is not valid YAML: "
+                             f"{getattr(err, 'problem', None) or err} "
+                             f"{getattr(err, 'problem_mark', '') or ''}".strip()) from None
+        if not isinstance(loaded, dict):
+            raise ValueError(f"config file '{path}' must hold a mapping of keys, "
+                             f"not a {type(loaded).__name__}")
+        _merge(config, loaded)
+    _merge(config, overrides or {})
+    return validate_config(config)
+
+
+def _merge(base: dict, new: dict) -> None:
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
