@@ -23,8 +23,8 @@ USES = {"1": "table1", "2": "table2", "3": "table3", "4": "table4", "7a": "fig7a
 @click.option("--steps", type=click.IntRange(min=1),
               help="Sampling steps (default: all of the row).")
 @click.option("--target", type=click.Choice(["eps", "x0", "v"]))
-@click.option("--iteration", type=click.IntRange(min=1),
-              help="Checkpoint iteration (run's or paper's, Table 3).")
+@click.option("--iteration", type=click.IntRange(min=0),
+              help="Checkpoint iteration (run's or paper's, Table 3; 0: the untrained network).")
 @click.option("--sampler", type=click.Choice(["ddpm", "ddim"]))
 @click.option("--seed", type=int,
               help="Training seed of one replicate (default: every replicate of the cell).")
