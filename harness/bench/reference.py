@@ -35,25 +35,35 @@ def missing_reason(directory: str | Path | None) -> str | None:
     return None
 
 
-def load_package(directory: str | Path) -> types.ModuleType:
-    """Import DIR/guided_diffusion under a private name (so it never shadows anything)."""
-    if ALIAS in sys.modules:
-        return sys.modules[ALIAS]
-    reason = missing_reason(directory)
-    if reason:
-        raise FileNotFoundError(reason)
-    pkg_dir = Path(directory) / "guided_diffusion"
+def import_guided_diffusion(root: str | Path, alias: str,
+                            submodules: tuple[str, ...]) -> types.ModuleType:
+    """Import ``root/guided_diffusion`` as package ``alias`` with ``submodules`` loaded.
+
+    Under a private name it never shadows anything, and two checkouts can coexist. The fork
+    imports cv2 and matplotlib without using them; absent ones are stubbed.
+    """
+    if alias in sys.modules:
+        return sys.modules[alias]
+    pkg_dir = Path(root) / "guided_diffusion"
     for name in OPTIONAL_IMPORTS:
         if importlib.util.find_spec(name.split(".")[0]) is None:
             sys.modules.setdefault(name, types.ModuleType(name))
     spec = importlib.util.spec_from_file_location(
-        ALIAS, pkg_dir / "__init__.py", submodule_search_locations=[str(pkg_dir)])
+        alias, pkg_dir / "__init__.py", submodule_search_locations=[str(pkg_dir)])
     package = importlib.util.module_from_spec(spec)
-    sys.modules[ALIAS] = package
+    sys.modules[alias] = package
     spec.loader.exec_module(package)
-    for sub in ("script_util", "fp16_util"):
-        setattr(package, sub, importlib.import_module(f"{ALIAS}.{sub}"))
+    for sub in submodules:
+        setattr(package, sub, importlib.import_module(f"{alias}.{sub}"))
     return package
+
+
+def load_package(directory: str | Path) -> types.ModuleType:
+    """The user's Debias checkout's guided_diffusion, imported under a private name."""
+    reason = missing_reason(directory)
+    if reason:
+        raise FileNotFoundError(reason)
+    return import_guided_diffusion(directory, ALIAS, ("script_util", "fp16_util"))
 
 
 class AuthorsCode:

@@ -9,15 +9,15 @@ plus a timestep term), so nothing here depends on the UNet.
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 import types
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from harness.bench.reference import import_guided_diffusion
 
 T = 1000
 SHAPE = (4, 3, 8, 8)
@@ -93,22 +93,9 @@ def reference_dirs() -> tuple[Path, Path]:
 
 def load_reference(root: Path, alias: str) -> types.ModuleType:
     """Import ``root/guided_diffusion`` as package ``alias`` (two copies can coexist)."""
-    if alias in sys.modules:
-        return sys.modules[alias]
-    pkg_dir = root / "guided_diffusion"
-    if not (pkg_dir / "gaussian_diffusion.py").is_file():
+    if not (root / "guided_diffusion" / "gaussian_diffusion.py").is_file():
         raise FileNotFoundError(f"no guided_diffusion package under {root}")
-    for optional in ("cv2", "matplotlib", "matplotlib.pyplot"):  # imported, unused, by the fork
-        if importlib.util.find_spec(optional.split(".")[0]) is None:
-            sys.modules.setdefault(optional, types.ModuleType(optional))
-    spec = importlib.util.spec_from_file_location(
-        alias, pkg_dir / "__init__.py", submodule_search_locations=[str(pkg_dir)])
-    pkg = importlib.util.module_from_spec(spec)
-    sys.modules[alias] = pkg
-    spec.loader.exec_module(pkg)
-    for sub in ("gaussian_diffusion", "respace"):
-        setattr(pkg, sub, importlib.import_module(f"{alias}.{sub}"))
-    return pkg
+    return import_guided_diffusion(root, alias, ("gaussian_diffusion", "respace"))
 
 
 def reference_weights(name: str, d, target: str) -> np.ndarray:
