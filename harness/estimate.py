@@ -165,7 +165,7 @@ def estimate(config: dict, bench_dir: str | Path = "results/bench",
              tflops: float = 40.0) -> dict:
     """GPU-hours and job counts per stage, each part with its basis."""
     check_number("tflops", tflops, exclusive_minimum=0)
-    plan = wp.build_plan(config, check_paths=False)
+    plan = wp.build_plan(config)
     rate = tflops * 1e12
     records = load_cuda_records(bench_dir)
     names = sorted({run[0] for run in plan.runs})

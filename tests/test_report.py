@@ -192,7 +192,7 @@ def test_report_from_the_workflow_plan_before_anything_ran(tmp_path, monkeypatch
 
     config = Path(__file__).resolve().parents[1] / "workflow" / "config" / "quick.yaml"
     cfg = wp.load_config([config])
-    doc = wp.plan_json(cfg, wp.build_plan(cfg, check_paths=False), "deadbeef")
+    doc = wp.plan_json(cfg, wp.build_plan(cfg), "deadbeef")
     plan = tmp_path / "results" / "plan.json"
     plan.parent.mkdir()
     plan.write_text(json.dumps(doc))

@@ -17,7 +17,7 @@ PRESETS = Path(__file__).resolve().parents[1] / "workflow" / "config"
                                             ("paper", "fid")])
 def test_plan_json_carries_the_resolved_statistics(preset, metric):
     config = wp.load_config([PRESETS / f"{preset}.yaml"])
-    doc = wp.plan_json(config, wp.build_plan(config, check_paths=False), "deadbeef")
+    doc = wp.plan_json(config, wp.build_plan(config), "deadbeef")
     assert doc["statistics"] == {"metric": metric, "confidence": 0.95, "bootstrap": 200}
 
 

@@ -62,7 +62,7 @@ def write_config(tmp_path: Path, preset: str, edit) -> Path:
 @pytest.mark.parametrize("preset", ["smoke", "paper"])  # quick: test_quick_preset_shape
 def test_presets_validate_and_plan(preset):
     config = wp.load_config([PRESETS / f"{preset}.yaml"])
-    plan = wp.build_plan(config, check_paths=False)
+    plan = wp.build_plan(config)
     uses = {u for c in plan.cells for u in c["uses"]}
     assert uses - {"calibration"} == set(wp.USES), f"{preset} misses {set(wp.USES) - uses}"
     assert ("calibration" in uses) == (preset != "paper")  # the A/A control runs at toy scale
@@ -147,10 +147,6 @@ def _bad(key_edit):
      "experiments.table1.rows[0].steps: 1001 sampling steps exceed diffusion.steps (T=1000)"),
     (lambda c: c["sampling"].update(num_samples=4),
      "sampling.num_samples (4) is smaller than metrics.kid_subset_size (8)"),
-    (lambda c: c["datasets"]["tiny"].update(source="folder", path="/does/not/exist"),
-     "datasets.tiny: data folder '/does/not/exist' does not exist (set by datasets.tiny.path"),
-    (lambda c: c["datasets"]["tiny"].update(source="folder"),
-     "datasets.tiny: source 'folder' needs datasets.tiny.path or data_root"),
     (lambda c: c["training"].update(lr=-1), "config key training.lr"),
 ])
 def test_bad_configs_name_the_key(edit, message):
@@ -165,14 +161,35 @@ def test_bad_config_fails_at_dag_build(tmp_path):
     assert out.returncode != 0
     assert "experiments.fig7a.steps: 5000 sampling steps exceed diffusion.steps" in (
         out.stdout + out.stderr)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda c: c["datasets"]["tiny"].update(source="folder", path="/does/not/exist"),
+     "datasets.tiny: data folder '/does/not/exist' does not exist (set by datasets.tiny.path)"),
+    (lambda c: c["datasets"]["tiny"].update(source="folder"),
+     "datasets.tiny: source 'folder' needs datasets.tiny.path or data_root"),
+])
+def test_missing_data_is_named(edit, message):
+    config = wp.validate_config(_bad(edit))
+    assert wp.data_problems(config, {"tiny"}) == [message]
+    assert wp.data_problems(config, set()) == []  # a dataset no cell uses needs no images
+
+
+def test_missing_data_stops_a_run_but_not_lint_or_a_dry_run(tmp_path):
+    """Lint and dry runs only plan; a run names the missing folder before its first job."""
     root = paper_data_root(tmp_path)
     (root / "metfaces" / "0.png").unlink()
     (root / "metfaces").rmdir()
-    out = snakemake(["-n", "--configfile", str(PRESETS / "paper.yaml"),
-                     "--config", f"data_root={root}"], tmp_path, check=False)
-    assert out.returncode != 0
-    assert f"datasets.metfaces: data folder '{root}/metfaces' does not exist" in (
-        out.stdout + out.stderr)
+    args = ["--configfile", str(PRESETS / "paper.yaml"), "--config", f"data_root={root}"]
+    message = f"datasets.metfaces: data folder '{root}/metfaces' does not exist"
+    dry = snakemake(["-n", *args], tmp_path)
+    assert message in dry.stderr and "a run stops here before its first job" in dry.stderr
+    run = snakemake(["--cores", "1", *args], tmp_path, check=False)
+    assert run.returncode != 0 and message in run.stderr
+    assert not (tmp_path / "results").exists()  # stopped before any job wrote anything
+    (tmp_path / "results" / "data").mkdir(parents=True)
+    (tmp_path / "results" / "data" / "metfaces.json").write_text("{}")  # already prepared
+    assert message not in snakemake(["-n", *args], tmp_path).stderr
 
 
 # --------------------------------------------------------------------------- DAG shape
@@ -199,10 +216,9 @@ def test_default_config_is_quick_and_not_merged(tmp_path):
 
 @pytest.mark.parametrize("preset", ["smoke", "quick", "paper"])
 def test_lint_clean(tmp_path, preset):
-    """`snakemake --lint` passes: every rule has a log, resources and a software environment."""
+    """`snakemake --lint` passes: every rule has a log, resources and a software environment.
+    The paper preset lints before its data exist (no data_root)."""
     args = ["--lint", "--configfile", str(PRESETS / f"{preset}.yaml")]
-    if preset == "paper":
-        args += ["--config", f"data_root={paper_data_root(tmp_path)}"]
     out = snakemake(args, tmp_path, check=False)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "Congratulations, your workflow is in a good condition!" in out.stdout + out.stderr

@@ -17,7 +17,7 @@ BUDGET_GPU_HOURS = 8.0  # issue 9: one H100-class GPU, one evening
 def test_gpu_preset_plan():
     """CIFAR-10 at 32 px; the four weightings with three paired seeds; the A/A control."""
     config = wp.load_config([GPU])
-    plan = wp.build_plan(config, check_paths=False)
+    plan = wp.build_plan(config)
     ds = config["datasets"]["cifar10"]
     assert (ds["source"], ds["resolution"], ds["class_cond"]) == ("torchvision:cifar10", 32, True)
     table2 = [c for c in plan.cells if "table2" in c["uses"]]

@@ -23,8 +23,8 @@ from harness.workflow.plan import (
     build_plan,
     cell_hash,
     check_config,
-    check_data_paths,
     cli_args,
+    data_problems,
     data_source,
     digest,
     eval_iterations,
@@ -48,7 +48,7 @@ from harness.workflow.train import (
 
 __all__ = [
     "ANALYSES", "CONTROL_SEED_OFFSET", "ROOT", "SCHEMA_PATH", "USES", "Cell", "Plan", "Run",
-    "build_plan", "cell_command", "cell_hash", "check_config", "check_data_paths",
+    "build_plan", "cell_command", "cell_hash", "check_config", "data_problems",
     "checkpoint_path", "cli_args", "data_source", "digest", "ema_rate_name", "eval_iterations",
     "known_weightings", "load_config", "load_schema", "model_config", "plan_json",
     "previous_iteration", "replicate_of", "run_dir", "run_hash", "run_path", "sample_seed",

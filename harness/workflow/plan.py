@@ -135,22 +135,26 @@ def check_config(config: dict) -> None:
             raise ValueError(f"datasets.{name}.count: required for source '{ds['source']}'")
 
 
-def check_data_paths(config: dict, names: set[str]) -> None:
-    """Every folder dataset in use must exist on disk."""
+def data_problems(config: dict, names: set[str]) -> list[str]:
+    """One line per folder dataset in ``names`` whose images are not where the config says."""
+    problems = []
     for name in sorted(names):
-        if config["datasets"][name]["source"] != "folder":
+        ds = config["datasets"][name]
+        if ds["source"] != "folder":
             continue
-        src = Path(data_source(config, name))
+        try:
+            src = Path(data_source(config, name))
+        except ValueError as err:
+            problems.append(str(err))
+            continue
         if not src.exists():
-            via = f"datasets.{name}.path" if config["datasets"][name].get("path") else "data_root"
-            raise ValueError(
-                f"datasets.{name}: data folder '{src}' does not exist (set by {via}"
-                f"{'' if via != 'data_root' else '=' + repr(config['data_root'])})"
-            )
+            via = f"datasets.{name}.path" if ds.get("path") else f"data_root={config['data_root']!r}"
+            problems.append(f"datasets.{name}: data folder '{src}' does not exist (set by {via})")
+    return problems
 
 
 # --------------------------------------------------------------------------- plan
-def build_plan(config: dict, check_paths: bool = True) -> Plan:
+def build_plan(config: dict) -> Plan:
     """Compute every cell (one entry per replicate), training run and analysis of a config."""
     check_config(config)
     exps = config["experiments"]
@@ -223,8 +227,6 @@ def build_plan(config: dict, check_paths: bool = True) -> Plan:
         run = (cell.dataset, cell.target, cell.weighting, cell.seed)
         plan.runs.setdefault(run, set()).add(cell.iteration)
     plan.analysis = _analyses(config, plan)
-    if check_paths:
-        check_data_paths(config, {run[0] for run in plan.runs})
     return plan
 
 

@@ -3,6 +3,7 @@
 import os
 import re
 import subprocess
+import sys
 
 from harness import workflow as wp
 
@@ -14,6 +15,21 @@ RUNS = sorted(PLAN.runs)
 UNREACHABLE = wp.unreachable_checkpoints(config, PLAN)
 if UNREACHABLE:
     raise ValueError("\n".join(UNREACHABLE))
+# Raw images are needed only by datasets not prepared yet. Their absence does not stop lint
+# or a dry run (both only plan); a run stops on it before its first job (onstart below).
+DATA_PROBLEMS = wp.data_problems(
+    config,
+    {run[0] for run in RUNS if not os.path.exists(f"results/data/{run[0]}.json")},
+)
+for problem in DATA_PROBLEMS:
+    print(f"warning: {problem}; a run stops here before its first job", file=sys.stderr)
+
+
+onstart:
+    if DATA_PROBLEMS:
+        print("\n".join(DATA_PROBLEMS), file=sys.stderr)
+        sys.exit(1)
+
 
 # One software environment for every rule (the same pins as pyproject.toml); the container
 # image (workflow/envs/harness.def) is built from the same pins.
@@ -70,6 +86,15 @@ def job_resources(stage):
     if config["slurm_constraint"]:
         out["constraint"] = config["slurm_constraint"]
     return out
+
+
+def data_source_of(wc):
+    """`harness prepare --source` for a dataset; a placeholder where the config names no
+    folder (DATA_PROBLEMS then stops any run before its first job)."""
+    try:
+        return wp.data_source(config, wc.dataset)
+    except ValueError:
+        return f"<data_root>/{wc.dataset}"
 
 
 def opt(flag, value):

@@ -14,7 +14,7 @@ rule prepare:
     resources:
         **job_resources("data"),
     params:
-        source=lambda wc: wp.data_source(config, wc.dataset),
+        source=data_source_of,
         resolution=lambda wc: config["datasets"][wc.dataset]["resolution"],
         extra=lambda wc: " ".join(
             x
