@@ -15,6 +15,7 @@ import importlib
 import importlib.util
 import io
 import sys
+import tempfile
 import types
 from collections.abc import Callable
 from pathlib import Path
@@ -73,6 +74,11 @@ class AuthorsCode:
                  device: torch.device) -> None:
         self.package = load_package(directory)
         self.config, self.device = model_config, device
+        # Their fp16 trainer logs gradient norms through a logger that otherwise opens
+        # log.txt/progress.csv in a fresh /tmp/openai-* folder per process and never closes them.
+        self._logdir = tempfile.TemporaryDirectory(prefix="harness-authors-logger-")
+        importlib.import_module(f"{ALIAS}.logger").configure(dir=self._logdir.name,
+                                                               format_strs=[])
 
     def model(self, fp16: bool) -> torch.nn.Module:
         c = self.config
