@@ -6,7 +6,7 @@ import re
 
 import pytest
 from click.testing import CliRunner
-from test_report_helpers import jitter, make_results, metrics_path
+from test_report_helpers import ITER, jitter, make_results, metrics_path
 
 from harness.cli import main
 from harness.paper import CLAIMS
@@ -144,6 +144,33 @@ def test_missing_plan_names_file(tmp_path):
     (tmp_path / "plan.json").write_text("{}")
     with pytest.raises(ValueError, match="cells"):
         Evidence(tmp_path / "plan.json")
+
+
+def test_a_diverged_analysis_is_named_and_the_report_still_builds(tmp_path):
+    """`harness analyze` on a divergence record writes empty records instead of failing its job;
+    the report draws the other weightings and names the diverged one in Figs. 3, 4 and 10."""
+    from harness.checkpoint import save_divergence_record
+
+    plan = make_results(tmp_path)
+    record = tmp_path / "ema_0.9999_001000.pt"
+    save_divergence_record(record, {"image_size": 16}, {"weighting": "snr"}, 1000,
+                           "diverged at step 123")
+    base = tmp_path / "results/analysis/shapes_large/eps-snr/seed0" / str(ITER)
+    (tmp_path / "data").mkdir()  # never read: there is no network to analyse
+    args = ["analyze", "--checkpoint", str(record), "--data", str(tmp_path / "data"),
+            "--out-mse", str(base / "mse.json"), "--out-x0", str(base / "x0.npz")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0 and "holds no network (diverged at step 123)" in result.output
+    assert json.loads((base / "mse.json").read_text())["status"] == "diverged at step 123"
+    out = tmp_path / "reports" / "report.html"
+    result = CliRunner().invoke(main, ["report", "--plan", str(plan), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    html = out.read_text()
+    for fig in ("fig10", "fig3_x0_shapes_large"):
+        section = html.split(f'id="{fig}"')[1].split("</figure>")[0]
+        assert "1/SNR: diverged at step 123" in section, fig
+    assert "diverged" not in html.split('id="fig4"')[1].split("</figure>")[0]  # 1/SNR not drawn
+    assert (out.parent / "assets" / "fig10_mse_all.png").stat().st_size > 1000
 
 
 @pytest.mark.slow

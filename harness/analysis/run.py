@@ -20,6 +20,7 @@ from harness.data.dataset import ImageDataset, check_resolution
 from harness.diffusion import create_diffusion
 from harness.inputs import check_output_path
 from harness.runtime import atomic_target, resolve_device, write_text_atomic
+from harness.training.status import no_weights_reason
 
 
 def analyze(checkpoint: str | Path, data: str | Path, out_mse: str | Path, out_x0: str | Path,
@@ -29,6 +30,9 @@ def analyze(checkpoint: str | Path, data: str | Path, out_mse: str | Path, out_x
     start = time.time()
     check_output_path(out_mse, "MSE output")
     check_output_path(out_x0, "x0 output")
+    reason = no_weights_reason(checkpoint)
+    if reason is not None:
+        return _diverged(checkpoint, data, out_mse, out_x0, reason)
     dev = resolve_device(device)
     model, ckpt = load_model(checkpoint, device=dev)
     model.eval()
@@ -71,4 +75,16 @@ def analyze(checkpoint: str | Path, data: str | Path, out_mse: str | Path, out_x
 
     with atomic_target(out_x0) as tmp, tmp.open("wb") as f:
         np.savez_compressed(f, **strip, meta=np.array(json.dumps(meta)))
+    return record
+
+
+def _diverged(checkpoint: str | Path, data: str | Path, out_mse: str | Path, out_x0: str | Path,
+              reason: str) -> dict:
+    """Outputs that say the run never reached this checkpoint: no curve and no strip, so the
+    report draws the other weightings and names this one, instead of the job failing."""
+    record = {"format": "harness-analysis/1", "checkpoint": str(checkpoint), "data": str(data),
+              "status": reason, "t": [], "mse": [], "initial": []}
+    write_text_atomic(out_mse, json.dumps(record, indent=1))
+    with atomic_target(out_x0) as tmp, tmp.open("wb") as f:
+        np.savez_compressed(f, meta=np.array(json.dumps(record)))
     return record

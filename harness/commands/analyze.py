@@ -29,5 +29,9 @@ def analyze_command(checkpoint, data, out_mse, out_x0, num_images, stride, seed,
 
     record = analyze(checkpoint, data, out_mse, out_x0, num_images=num_images, stride=stride,
                      seed=seed, batch_size=batch_size, device=device)
+    if "status" in record:
+        click.echo(f"no analysis: '{checkpoint}' holds no network ({record['status']}); "
+                   f"wrote empty records {out_mse}, {out_x0}")
+        return
     click.echo(f"analyzed {len(record['t'])} timesteps on {record['num_images']} images "
                f"({record['wall_time_s']:.1f} s): {out_mse}, {out_x0}")

@@ -256,12 +256,16 @@ class Evidence:
         return list(unique.values())
 
     def analysis(self) -> list[dict[str, Any]]:
-        """Analysis entries plus parsed mse.json ('mse_data') and resolved x0 ('x0_path')."""
+        """Analysis entries plus parsed mse.json ('mse_data') and resolved x0 ('x0_path'); for a
+        run that diverged before the checkpoint, 'diverged' (its message) and neither."""
         out = []
         for entry in self.plan.get("analysis", []):
             item = dict(entry)
             item["mse_data"] = read_json(resolve(entry.get("mse"), self.plan_path))
             item["x0_path"] = resolve(entry.get("x0"), self.plan_path)
+            if item["mse_data"] and item["mse_data"].get("status"):  # the run diverged first
+                item["diverged"] = item["mse_data"]["status"]
+                item["mse_data"] = item["x0_path"] = None
             out.append(item)
         return out
 

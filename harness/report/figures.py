@@ -99,14 +99,24 @@ def _mse_entries(ev: Evidence, figure: str) -> dict[str, dict]:
     return out
 
 
+def _diverged_note(ev: Evidence, figure: str, drawn: tuple[str, ...] | None = None) -> str:
+    """'1/SNR: diverged at step N (no curve)' for each analysed run that diverged first."""
+    return "; ".join(f"{_label(e.get('weighting'))}: {e['diverged']} (no curve)"
+                     for e in ev.analysis()
+                     if figure in e.get("figure", []) and e.get("diverged")
+                     and (drawn is None or e.get("weighting") in drawn))
+
+
 def fig4_mse(ev: Evidence, assets: Path) -> Figure:
     """Fig. 4: MSE(output, noise) vs t for Constant and Ours, and Initial = MSE(x_t, noise)."""
     fig_ = Figure("fig4", "Fig. 4: MSE between prediction and noise vs t",
                   "Initial = MSE(x_t, ε): what a network that 'does nothing' scores. Right: "
                   "zoom on t > 900 where the paper finds Constant above Initial.", wide=True)
     data = _mse_entries(ev, "fig4")
+    fig_.note = _diverged_note(ev, "fig4", drawn=("constant", "debias"))
     if not data:
-        fig_.note = "not run: no analysis results (mse.json) for Fig. 4"
+        fig_.note = "; ".join(x for x in ("not run: no analysis results (mse.json) for Fig. 4",
+                                          fig_.note) if x)
         return fig_
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
@@ -140,8 +150,10 @@ def fig10_mse_all(ev: Evidence, assets: Path) -> Figure:
     fig_ = Figure("fig10", "Fig. 10: MSE vs t for all weightings",
                   "1/SNR emphasises large t so strongly that small-t MSE suffers (appendix B).")
     data = _mse_entries(ev, "fig10")
+    fig_.note = _diverged_note(ev, "fig10")
     if not data:
-        fig_.note = "not run: no analysis results (mse.json) for Fig. 10"
+        fig_.note = "; ".join(x for x in ("not run: no analysis results (mse.json) for Fig. 10",
+                                          fig_.note) if x)
         return fig_
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(5.5, 3.6))

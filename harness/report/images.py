@@ -85,6 +85,7 @@ def sample_grids(ev: Evidence, assets: Path, limit: int = 6) -> list[Figure]:
 def x0_strips(ev: Evidence, assets: Path) -> list[Figure]:
     """Fig. 3: x_t and the one-step x̂0 (Eq. 6) at several t, one row per weighting."""
     by_dataset: dict[str, dict[str, dict]] = {}
+    diverged: dict[str, dict[str, str]] = {}  # dataset -> row -> message
     for entry in ev.analysis():
         if "fig3" not in entry.get("figure", []):
             continue
@@ -92,6 +93,8 @@ def x0_strips(ev: Evidence, assets: Path) -> list[Figure]:
         key = entry.get("weighting") if entry.get("target", "eps") == "eps" else \
             f"{entry.get('target')}-{entry.get('weighting')}"
         slot[key] = dict(np.load(entry["x0_path"])) if entry.get("x0_path") else {}
+        if entry.get("diverged"):
+            diverged.setdefault(entry.get("dataset"), {})[key] = entry["diverged"]
     figures = []
     for dataset, rows in sorted(by_dataset.items(), key=str):
         name = f"fig3_x0_{dataset}".replace("/", "_")
@@ -101,7 +104,7 @@ def x0_strips(ev: Evidence, assets: Path) -> list[Figure]:
         done = {w: d for w, d in rows.items() if d}
         missing = sorted(set(rows) - set(done))
         if not done:
-            fig_.note = "not run: " + ", ".join(_label(w) for w in missing)
+            fig_.note = _missing_note(missing, diverged.get(dataset, {}))
             figures.append(fig_)
             continue
         ref = next(iter(done.values()))
@@ -128,6 +131,16 @@ def x0_strips(ev: Evidence, assets: Path) -> list[Figure]:
                     axes[i][j + 1].imshow(done[w]["x0_hat"][j])
             fig.tight_layout()
             fig_.png, fig_.svg = _save(fig, assets, name, svg=False)
-        fig_.note = ("not run: " + ", ".join(_label(w) for w in missing)) if missing else ""
+        fig_.note = _missing_note(missing, diverged.get(dataset, {}))
         figures.append(fig_)
     return figures
+
+
+def _missing_note(missing: list[str], diverged: dict[str, str]) -> str:
+    """'not run: X; Y: diverged at step N' for the rows of Fig. 3 without a strip."""
+    parts = []
+    absent = [_label(w) for w in missing if w not in diverged]
+    if absent:
+        parts.append("not run: " + ", ".join(absent))
+    parts += [f"{_label(w)}: {diverged[w]}" for w in missing if w in diverged]
+    return "; ".join(parts)

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from harness.checkpoint import divergence_of, load_model
+from harness.checkpoint import load_model
 from harness.diffusion import create_diffusion
 from harness.inputs import check_number, check_output_path, read_json
 from harness.runtime import Execution, Network, RunLock, distributed, numerics, write_npz_atomic
@@ -34,7 +34,7 @@ from harness.runtime.execution import NUMERIC_FIELDS, memory_format
 from harness.sampling.chunks import ChunkStore, batches_of
 from harness.sampling.images import save_grid, save_message, to_uint8
 from harness.sampling.noise import PerSampleNoise
-from harness.training.status import diverged_message
+from harness.training.status import no_weights_reason
 
 SAMPLERS = ("ddpm", "ddim")
 QUANTISATION = "((x + 1) * 127.5).round().clamp(0, 255).to(uint8)"
@@ -145,10 +145,7 @@ def sample(req: SampleRequest) -> dict:
 
 
 def _sample(req: SampleRequest) -> dict:
-    # A divergence record in place of the checkpoint says the run never reached it; a run
-    # directory without the file (trained before records existed) is read from status.json.
-    message = (divergence_of(req.checkpoint) if Path(req.checkpoint).is_file()
-               else diverged_message(Path(req.checkpoint).parent))
+    message = no_weights_reason(req.checkpoint)
     if message is not None:
         if distributed.launched_rank() != 0:
             return {"status": message, "num_samples": 0}

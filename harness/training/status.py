@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from harness.checkpoint import divergence_of
 from harness.inputs import read_json
 from harness.runtime import write_json_atomic
 
@@ -35,3 +36,14 @@ def diverged_message(run_dir: str | Path) -> str | None:
 def clear_status(run_dir: str | Path) -> None:
     """Remove a status file before training on (e.g. with a larger max_steps)."""
     (Path(run_dir) / "status.json").unlink(missing_ok=True)
+
+
+def no_weights_reason(checkpoint: str | Path) -> str | None:
+    """Why an EMA checkpoint path holds no network ('diverged at step N'), or None.
+
+    A divergence record stands in place of a checkpoint the run never reached; where no file
+    exists, a run that ended before records existed is read from its status.json."""
+    checkpoint = Path(checkpoint)
+    if checkpoint.is_file():
+        return divergence_of(checkpoint)
+    return diverged_message(checkpoint.parent)
