@@ -170,6 +170,9 @@ def test_a_diverged_analysis_is_named_and_the_report_still_builds(tmp_path):
         section = html.split(f'id="{fig}"')[1].split("</figure>")[0]
         assert "1/SNR: diverged at step 123" in section, fig
     assert "diverged" not in html.split('id="fig4"')[1].split("</figure>")[0]  # 1/SNR not drawn
+    _, _, claims = _claims(plan)
+    assert claims["snr_mse_modes"].verdict == "not run"
+    assert "1/SNR: diverged at step 123" in "\n".join(claims["snr_mse_modes"].reproduced.details)
     assert (out.parent / "assets" / "fig10_mse_all.png").stat().st_size > 1000
 
 

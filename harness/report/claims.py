@@ -269,7 +269,8 @@ def _log_ratio(a: dict, b: dict, keep: Callable[[int], bool], b_key: str = "mse"
 def judge_mse_above_initial(view: View) -> Judgement:
     if view.mse is None:
         return Judgement(NO_NUMBERS, notes=["Fig. 4 is a plot; the paper prints no MSE values"])
-    missing = [f"{_w(w)}: mse.json not run" for w in ("constant", "debias") if not view.mse.get(w)]
+    missing = [f"{_w(w)}: {view.mse_diverged.get(w, 'mse.json not run')}"
+               for w in ("constant", "debias") if not view.mse.get(w)]
     if missing:
         return judge(view, [], none_why="; ".join(missing))
     tests = []
@@ -288,7 +289,10 @@ def judge_snr_mse_modes(view: View) -> Judgement:
         return Judgement(NO_NUMBERS, notes=["Fig. 10 is a plot; the paper prints no MSE values"])
     data = view.mse_all
     if not data.get("snr") or not data.get("debias"):
-        return judge(view, [], none_why="needs Fig. 10 analyses of 1/SNR and Ours")
+        diverged = [f"{_w(w)}: {view.mse_diverged[w]}" for w in ("snr", "debias")
+                    if w in view.mse_diverged]
+        return judge(view, [], none_why="; ".join(diverged) or
+                     "needs Fig. 10 analyses of 1/SNR and Ours")
     large = _log_ratio(data["snr"], data["debias"], lambda t: t >= LARGE_T)
     label = f"t >= {LARGE_T}: mean log(MSE(1/SNR) / MSE(Ours))"
     tests = [equivalence(label, _over_timesteps(large, f"t >= {LARGE_T}"),

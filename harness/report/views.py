@@ -41,6 +41,7 @@ class View:
     snr_training: list[str] = field(default_factory=list)  # training status of 1/SNR runs
     mse: dict[str, dict] | None = None  # weighting -> mse.json (Fig. 4)
     mse_all: dict[str, dict] | None = None  # weighting -> mse.json (Fig. 10)
+    mse_diverged: dict[str, str] = field(default_factory=dict)  # weighting -> why no mse.json
     fig7a: dict[str, dict[int, Obs]] | None = None  # weighting -> iteration -> Obs
     calibration: list[tuple[str, Obs, Obs]] | None = None  # (where, main arm, control arm)
 
@@ -153,6 +154,8 @@ def reproduced_view(ev: Evidence, tables: dict[str, Table]) -> View:
     view.color_groups = _groups(ev, "color_shift")
     view.snr_training = [s for (_d, _t, w), s in ev.training_status.items() if w == "snr"]
     view.mse, view.mse_all = _mse(ev, "fig4"), _mse(ev, "fig10")
+    view.mse_diverged = {e.get("weighting"): e["diverged"] for e in ev.analysis()
+                         if e.get("diverged") and e.get("target", "eps") == "eps"}
     for cell in ev.cells("fig7a"):
         if cell.get("arm", "main") == "main":
             view.fig7a.setdefault(cell.get("weighting"), {})[cell.get("iteration")] = ev.obs(
