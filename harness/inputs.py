@@ -87,3 +87,14 @@ def read_npz(path: str | os.PathLike, what: str,
         reason = "it holds object arrays (pickles), which are never loaded" if (
             "allow_pickle" in str(err)) else str(err) or type(err).__name__
         raise ValueError(f"{what} '{path}' is not a readable .npz file: {reason}") from None
+
+
+def npz_meta(arrays: dict[str, np.ndarray], path: str | os.PathLike, what: str) -> dict:
+    """The JSON object in an npz's `meta` array ({} when absent); ValueError naming the file."""
+    try:
+        meta = json.loads(str(arrays["meta"])) if "meta" in arrays else {}
+    except ValueError:
+        raise ValueError(f"{what} '{path}': its 'meta' is not JSON") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{what} '{path}': its 'meta' is not a JSON object")
+    return meta

@@ -9,7 +9,6 @@ alpha. All images of one set must share one size; a mixed set is an error naming
 
 from __future__ import annotations
 
-import json
 import os
 import zipfile
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.data.readers import ImageReader, open_reader
-from harness.inputs import read_npz
+from harness.inputs import npz_meta, read_npz
 
 
 def to_rgb_array(arr: np.ndarray, where: str) -> np.ndarray:
@@ -95,13 +94,7 @@ def read_samples_npz(path: str | os.PathLike) -> tuple[np.ndarray, dict]:
     if "arr_0" not in data:
         raise ValueError(f"samples file '{path}' has no 'arr_0' array (keys: "
                          f"{', '.join(data)})")
-    try:
-        meta = json.loads(str(data["meta"])) if "meta" in data else {}
-    except ValueError:
-        raise ValueError(f"samples file '{path}': its 'meta' is not JSON") from None
-    if not isinstance(meta, dict):
-        raise ValueError(f"samples file '{path}': its 'meta' is not a JSON object")
-    return data["arr_0"], meta
+    return data["arr_0"], npz_meta(data, path, "samples file")
 
 
 def is_stats_file(path: str | os.PathLike) -> bool:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.inputs import check_output_path, read_npz
+from harness.inputs import check_output_path, npz_meta, read_npz
 from harness.metrics.features import DEFAULT_MAX_KEPT, FeatureStats, extract_stats
 from harness.metrics.images import open_images
 from harness.metrics.inception import InceptionFeatures
@@ -69,12 +69,7 @@ def load_stats(path: str | os.PathLike) -> RefStats:
     if "mu" not in get or "sigma" not in get:
         raise ValueError(f"'{path}' is not a statistics file: it has no 'mu'/'sigma' "
                          f"(keys: {', '.join(get)})")
-    try:
-        meta = json.loads(str(get["meta"])) if "meta" in get else {}
-    except ValueError:
-        raise ValueError(f"statistics file '{path}': its 'meta' is not JSON") from None
-    if not isinstance(meta, dict):
-        raise ValueError(f"statistics file '{path}': its 'meta' is not a JSON object")
+    meta = npz_meta(get, path, "statistics file")
     return RefStats(str(path), get["mu"], get["sigma"], get.get("features"),
                     get.get("rgb_mu"), get.get("rgb_sigma"), meta)
 
