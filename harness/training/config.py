@@ -14,7 +14,6 @@ from pathlib import Path
 
 from harness.inputs import check_number, read_json
 from harness.runtime import Execution, write_json_atomic
-from harness.runtime.execution import PRECISIONS
 
 TARGETS = ("eps", "x0", "v")
 # Execution options that give the same weights within float32 rounding are schedule options
@@ -101,9 +100,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
             raise ValueError(f"target '{self.target}' is not one of {', '.join(TARGETS)}")
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"precision '{self.precision}' is not one of {', '.join(PRECISIONS)}")
-        self.execution()  # validates
+        self.execution()  # validates precision and compile_mode
         if self.cache_data not in ("auto", "yes", "no"):
             raise ValueError(f"cache_data '{self.cache_data}' is not one of auto, yes, no")
         for field in dataclasses.fields(self):
