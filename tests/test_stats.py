@@ -1,5 +1,6 @@
-"""harness.stats: estimates against scipy, the contrast rules, verdicts with Holm, shared
-bootstrap indices, and the calibration of the whole machinery by simulated A/A trials."""
+"""harness.stats: estimates against scipy, the contrast rules, training-seed noise, diverged
+seeds, verdicts with Holm, shared bootstrap indices (the calibration of every decision path by
+simulated A/A trials is in test_stats_calibration.py)."""
 
 from __future__ import annotations
 
@@ -14,27 +15,23 @@ from harness.stats import (
     INCONCLUSIVE,
     NOT_RUN,
     SUPPORTED,
+    Divergence,
     Replicate,
+    SeedNoise,
     combine,
     decide,
     direction,
+    divergence_rate_interval,
     equivalence,
     exact,
     holm_rejections,
+    one_seed_sampling,
+    pool_seed_noise,
+    prior_for,
     resample_counts,
     resample_indices,
 )
 from harness.stats import estimate as est
-from harness.stats.calibration import simulate_aa
-
-# A decision rate estimated from T independent trials has Monte Carlo sd sqrt(p(1-p)/T); an
-# exactly calibrated test has p = 0.05, so its observed rate lies within 4 sd of 5% except
-# with probability 6e-5.
-ALPHA = 0.05
-
-
-def mc_band(trials: int, p: float = ALPHA) -> float:
-    return 4 * math.sqrt(p * (1 - p) / trials)
 
 
 # ---------------------------------------------------------------- resample indices
@@ -81,7 +78,7 @@ def test_bootstrap_estimate_is_centred_on_the_point_value():
     se = reps.std(ddof=1) * math.sqrt(5 / 4)
     q = sps.t.ppf(0.975, 4)
     assert e.interval(0.95) == pytest.approx((50 - q * se, 50 + q * se))
-    assert "one training seed: sampling noise only" in e.note
+    assert "one training seed, sampling noise by a paired bootstrap" in e.note
     assert est.bootstrap(1.0, np.array([np.nan, 2.0]), 5).se is None  # one finite replicate
 
 
@@ -120,7 +117,7 @@ def test_one_seed_uses_the_paired_bootstrap_and_the_point_values():
     shared = rng.normal(size=200)
     a = cell([10.0], [3.0 + shared + 0.1 * rng.normal(size=200)])
     b = cell([9.0], [2.0 + shared + 0.1 * rng.normal(size=200)])
-    e = combine([(1.0, a), (-1.0, b)])
+    e = one_seed_sampling([1.0, -1.0], [a[0], b[0]])
     assert e.method == "bootstrap" and e.value == 1.0  # centred on the points, not on 3 - 2
     diff = a[0].boot - b[0].boot
     assert e.se == pytest.approx(diff.std(ddof=1) * math.sqrt(40 / 39))
@@ -129,21 +126,77 @@ def test_one_seed_uses_the_paired_bootstrap_and_the_point_values():
 
 
 def test_one_seed_without_bootstrap_uses_carried_spreads_else_no_interval():
-    e = combine([(1.0, cell([0.5], se=0.1)), (-1.0, cell([0.2], se=0.2))])
-    assert e.method == "spread" and e.se == pytest.approx(math.sqrt(0.05))
-    e = combine([(1.0, cell([0.5])), (-1.0, cell([0.2], se=0.2))])
+    noise = SeedNoise(0.0, math.inf, "test: none")
+    e = combine([(1.0, cell([0.5], se=0.1)), (-1.0, cell([0.2], se=0.2))], noise)
+    assert e.se == pytest.approx(math.sqrt(0.05)) and "spreads the result files carry" in e.note
+    e = combine([(1.0, cell([0.5])), (-1.0, cell([0.2], se=0.2))], noise)
     assert e.interval(0.95) is None and e.value == pytest.approx(0.3)
     assert decide([direction("c", e)], 0.95).outcome == INCONCLUSIVE
     assert combine([(1.0, cell([0.5])), (-1.0, {})]) is None
 
 
-def test_diverged_arm_counts_as_infinitely_bad():
-    ok, diverged = cell([3.0, 3.1]), cell([math.inf, math.inf])
-    assert combine([(1.0, diverged), (-1.0, ok)]).value == math.inf
-    assert decide([direction("c", combine([(1.0, ok), (-1.0, diverged)]))],
-                  0.95).outcome == CONTRADICTED
-    both = combine([(1.0, diverged), (-1.0, diverged)])
-    assert decide([direction("c", both)], 0.95).outcome == INCONCLUSIVE
+def test_one_seed_without_a_seed_noise_model_has_no_interval():
+    """Sampling noise alone says nothing about another training seed: never decided on it."""
+    rng = np.random.default_rng(1)
+    a = cell([10.0], [10.0 + rng.normal(size=200)])
+    b = cell([5.0], [5.0 + rng.normal(size=200)])
+    e = combine([(1.0, a), (-1.0, b)])
+    assert e.value == 5.0 and e.se is None and "no estimate of training-seed noise" in e.note
+    assert decide([direction("c", e)], 0.95).outcome == INCONCLUSIVE
+
+
+def test_one_seed_adds_the_seed_variance_to_the_paired_bootstrap():
+    rng = np.random.default_rng(2)
+    shared = rng.normal(size=200)
+    a = cell([10.0], [10.0 + shared + 0.1 * rng.normal(size=200)])
+    b = cell([9.0], [9.0 + shared + 0.1 * rng.normal(size=200)])
+    boot = combine([(1.0, a), (-1.0, b)], SeedNoise(0.0, math.inf, "zero"))
+    noise = SeedNoise(0.02 ** 2, 12.0, "pooled")
+    e = combine([(1.0, a), (-1.0, b)], noise)
+    seed_var = 0.02 ** 2 * (10.0 ** 2 + 9.0 ** 2)  # sum of a_k^2 cv^2 value_k^2
+    assert e.se == pytest.approx(math.sqrt(boot.se ** 2 + seed_var), rel=1e-12)
+    assert e.df == 12.0  # the smaller of the parts' degrees of freedom (bootstrap: 39)
+    assert "paired bootstrap" in e.note and "pooled" in e.note
+    # Published numbers carry no sampling noise: a prior is all their interval is.
+    pub = combine([(1.0, {0: Replicate(10.0, exact=True)}), (-1.0, {0: Replicate(9.0,
+                                                                              exact=True)})],
+                  SeedNoise(0.02 ** 2, math.inf, "prior (test)"))
+    assert pub.se == pytest.approx(math.sqrt(seed_var)) and pub.df == math.inf
+
+
+def test_pooled_seed_noise_is_the_between_seed_cv_with_its_df():
+    cells = [cell([10.0, 11.0, 9.0]), cell([20.0, 22.0]), cell([0.0, 0.0, 0.0]),  # mean 0: out
+             cell([5.0])]  # one seed: out
+    noise = pool_seed_noise(cells)
+    cv2_a, cv2_b = np.var([10, 11, 9], ddof=1) / 100, np.var([20, 22], ddof=1) / 441
+    assert noise.cv2 == pytest.approx((2 * cv2_a + 1 * cv2_b) / 3)
+    assert noise.df == 3 and noise.cells == 2 and "pooled from 2 replicated cells" in noise.text()
+    assert pool_seed_noise([cell([5.0])]) is None
+    absolute = pool_seed_noise([cell([1.0, 3.0])], relative=False)
+    assert absolute.variance(100.0) == pytest.approx(2.0) and "sd" in absolute.text()
+    assert prior_for("fid").cv == 0.02 and prior_for("kid") is None and prior_for("is") is None
+
+
+def test_diverged_seeds_are_an_outcome_with_an_interval_not_a_certainty():
+    """One diverged seed of three: decided on the two finite seeds plus Fisher's test of the
+    counts, never an exact infinite difference."""
+    finite = direction("c", est.paired([0.1, -0.05]),  # the two finite seeds: inconclusive
+                       divergence=Divergence(((1.0, "Constant", 0, 3), (-1.0, "Ours", 1, 3))))
+    assert finite.divergence.blocks_support and not finite.divergence.blocks_contradiction
+    assert finite.p_support == 1.0  # the claimed-better arm diverged more: never supported
+    assert finite.outcome(0.95) == INCONCLUSIVE
+    # Fisher's test of 1/3 vs 0/3 (p = 0.5), Bonferroni with the finite test
+    p_fisher = sps.fisher_exact([[0, 3], [1, 2]], alternative="less").pvalue
+    assert finite.p_contradict == pytest.approx(min(1, 2 * min(
+        est.paired([0.1, -0.05]).p_below(0), p_fisher)))
+    # Every seed of one arm diverged, none of the other: only the counts decide, and with three
+    # seeds per arm they cannot (p = 0.05 > 0.025).
+    only = direction("c", None, divergence=Divergence(((1.0, "SNR", 3, 3), (-1.0, "Ours", 0, 3))))
+    assert only.run and only.p_support == pytest.approx(0.05) and only.outcome(0.95) == INCONCLUSIVE
+    six = direction("c", None, divergence=Divergence(((1.0, "SNR", 6, 6), (-1.0, "Ours", 0, 6))))
+    assert six.outcome(0.95) == SUPPORTED  # p = 1/924
+    low, high = divergence_rate_interval(1, 3, 0.95)
+    assert low == pytest.approx(sps.binomtest(1, 3).proportion_ci(0.95).low) and high < 1
 
 
 # ---------------------------------------------------------------- decisions
@@ -164,6 +217,10 @@ def test_claim_rule_all_supported_holm_contradicted_else_inconclusive():
     assert decide([direction("a", up), direction("b", down)], 0.95).outcome == CONTRADICTED
     assert decide([direction("a", up), direction("b", None)], 0.95).outcome == NOT_RUN
     assert decide([], 0.95).outcome == NOT_RUN
+    # A clear contradiction is never hidden behind a cell that was not run (regression).
+    hidden = decide([direction("a", down), direction("b", None), direction("c", None)], 0.95)
+    assert hidden.outcome == CONTRADICTED and "2 not run" in hidden.summary()
+    assert decide([direction("a", flat), direction("b", None)], 0.95).outcome == NOT_RUN
     # A cell contradicted at the per-cell level but not after Holm over 3 cells.
     weak = est.Estimate(-2.3, 1.0, math.inf, 3, "paired")  # one-sided p = 0.0107 > 0.025/3
     d = decide([direction("a", weak), direction("b", up), direction("c", up)], 0.95)
@@ -181,43 +238,3 @@ def test_equivalence_by_two_one_sided_tests():
     assert equivalence("e", exact(0.99), margin).outcome(0.95) == SUPPORTED
     with pytest.raises(ValueError, match="positive"):
         equivalence("e", exact(0.0), 0.0)
-
-
-# ---------------------------------------------------------------- calibration (A/A)
-@pytest.mark.parametrize("replicates, seed_sd", [(3, 0.5), (2, 0.5), (5, 2.0), (1, 0.0)])
-def test_aa_single_cell_is_calibrated(replicates, seed_sd):
-    """Both arms from one distribution: decided (wrongly) in 5% of trials, within MC error.
-
-    An exactly calibrated 95% test says 'inconclusive' in 95% of A/A trials on average, so the
-    observed rate is held to 5% ± 4 Monte Carlo sd in both directions: above means
-    false discoveries, below would mean intervals wider than they need be. With one training
-    seed the bootstrap sees sampling noise only, so that case is simulated without seed noise.
-    """
-    trials = 4000
-    sim = simulate_aa(trials=trials, replicates=replicates, seed_sd=seed_sd, seed=replicates)
-    assert abs(sim.false_decisions - ALPHA) < mc_band(trials), sim.rates
-    assert sim.rates[NOT_RUN] == 0
-
-
-@pytest.mark.parametrize("replicates, seed_sd", [(3, 0.5), (1, 0.0)])
-def test_aa_multi_cell_claims_stay_inconclusive(replicates, seed_sd):
-    """Over 4 cells, Holm (contradicted) and all-cells (supported) keep errors under 2.5%."""
-    sim = simulate_aa(trials=800, cells=4, replicates=replicates, seed_sd=seed_sd, seed=11)
-    assert sim.rates[INCONCLUSIVE] >= 0.95, sim.rates
-    assert sim.rates[SUPPORTED] <= 0.005  # needs 4 independent 2.5% errors at once
-
-
-def test_one_seed_with_seed_noise_is_not_calibrated_and_says_so():
-    """The bootstrap cannot see training-seed noise: this is why n = 1 is labelled."""
-    sim = simulate_aa(trials=1000, replicates=1, seed_sd=1.0, seed=5)
-    assert sim.false_decisions > 0.2
-
-
-@pytest.mark.parametrize("replicates, seed_sd", [(3, 0.2), (1, 0.0)])
-def test_separated_arms_are_decided(replicates, seed_sd):
-    sim = simulate_aa(trials=500, cells=2, replicates=replicates, seed_sd=seed_sd,
-                      effect=2.0, seed=3)
-    assert sim.rates[SUPPORTED] >= 0.95, sim.rates
-    flipped = simulate_aa(trials=500, cells=2, replicates=replicates, seed_sd=seed_sd,
-                          effect=-2.0, seed=3)
-    assert flipped.rates[CONTRADICTED] >= 0.95, flipped.rates

@@ -1,32 +1,64 @@
-"""The A/A check by simulation: both arms come from one distribution, so every decided verdict
-is a false one. Used by the tests (calibration of the machinery) and by the report (the rate
-expected for the plan's own replicate and sample counts).
+"""Every decision path the report uses, run on simulated A/A data: both arms come from one
+distribution, so every decided verdict is a false one. Used by the tests (calibration of the
+machinery) and by the report (the rates for the plan's own seeds, samples and seed noise).
 
-A simulated cell has, per arm and training seed, N per-sample contributions to a mean-like metric
-(KID is an average over pairs of samples): a per-seed shift (sd `seed_sd`) plus skewed per-sample
-noise (a centred gamma, unit variance), the two arms' samples correlated by `pairing` (common x_T).
-Its point value is the mean, its bootstrap replicates are means over the shared resample indices
-(`resample_indices`); the verdict comes from the report's own `combine` and `decide`.
+A simulated cell value, per arm and training seed, is a level (1: every quantity is relative to
+the cell's value) plus a training-seed shift (sd `seed_cv`, independent between arms, as the
+A/A control's arms are trained from different seeds) plus the mean of N per-sample
+contributions (skewed: a centred gamma) of sd `sample_sd`, correlated between arms by
+`pairing` (common x_T). Bootstrap replicates are means over the shared resample indices
+(`resample_indices`). One-seed paths pool the seed noise from `pool_cells` replicated cells of
+`pool_seeds` seeds drawn from the same model, as the report pools a run's replicated cells.
+Every verdict comes from the report's own `combine`, `pool_seed_noise`, `decide`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from harness.stats.contrast import Replicate, combine
-from harness.stats.decision import VERDICTS, decide, direction
+from harness.stats.decision import CONTRADICTED, VERDICTS, decide, direction, equivalence
 from harness.stats.resample import resample_counts, resample_indices
+from harness.stats.seednoise import pool_seed_noise
+
+PAIRED, WELCH, ONE_SEED, EQUIVALENCE, DIFF_OF_DIFFS, MULTI_CELL = (
+    "paired t over seeds", "Welch over unpaired seeds", "one seed + pooled seed noise",
+    "equivalence (two one-sided tests)", "difference of differences", "Holm / all cells")
+PATHS = (PAIRED, WELCH, ONE_SEED, EQUIVALENCE, DIFF_OF_DIFFS, MULTI_CELL)
+EQUIVALENCE_MARGIN = 0.10  # relative to the level, as the report's "similar" claims
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What a simulated run looks like (see the module docstring)."""
+
+    seeds: int = 3  # training seeds per arm (1: the one-seed path with pooled seed noise)
+    n_samples: int = 40
+    resamples: int = 200
+    seed_cv: float = 0.03  # training-seed sd / value
+    sample_sd: float = 0.05  # per-sample sd / value (the sampling se is sample_sd / sqrt(N))
+    pairing: float = 0.5  # correlation of the two arms' per-sample contributions
+    pool_cells: int = 6  # replicated cells the one-seed path pools its seed noise from
+    pool_seeds: int = 3
+    cells: int = 1  # cells of the claim
+    effect: float = 0.0  # arm 0 minus arm 1, relative to the level (difference of differences:
+    # at the first level only)
 
 
 @dataclass(frozen=True)
 class Simulation:
+    path: str
+    setting: Setting
     trials: int
     rates: dict[str, float]  # verdict -> fraction of trials
 
     @property
     def false_decisions(self) -> float:
+        """Decided A/A trials: any verdict but inconclusive (equivalence: contradicted)."""
+        if self.path == EQUIVALENCE:
+            return self.rates[CONTRADICTED]
         return 1.0 - self.rates["inconclusive"]
 
     def monte_carlo_error(self, rate: float = 0.05) -> float:
@@ -34,43 +66,67 @@ class Simulation:
         return 1.96 * float(np.sqrt(rate * (1 - rate) / self.trials))
 
 
-def _noise(rng: np.random.Generator, shape: tuple[int, ...], skew_shape: float) -> np.ndarray:
+def _noise(rng: np.random.Generator, shape: tuple[int, ...], skew_shape: float = 2.0):
     return (rng.gamma(skew_shape, size=shape) - skew_shape) / np.sqrt(skew_shape)
 
 
-def simulate_cells(rng: np.random.Generator, trials: int, cells: int, replicates: int,
-                   n_samples: int, seed_sd: float, pairing: float, effect: float = 0.0,
-                   skew_shape: float = 2.0) -> np.ndarray:
-    """Per-sample values (trials, cells, 2 arms, replicates, n_samples); arm 0 is shifted by
-    ``effect`` (per-sample noise sd units)."""
-    shape = (trials, cells, replicates, n_samples)
-    common = _noise(rng, shape, skew_shape)
-    own = _noise(rng, (trials, cells, 2, replicates, n_samples), skew_shape)
-    samples = np.sqrt(pairing) * common[:, :, None] + np.sqrt(1 - pairing) * own
-    seeds = rng.normal(0, seed_sd, (trials, cells, 2, replicates, 1))
-    samples += seeds
-    samples[:, :, 0] += effect
-    return samples
+def _cells(rng: np.random.Generator, s: Setting, trials: int, cells: int, arms: int,
+           seeds: int, counts: np.ndarray,
+           effect_cells: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(points, bootstrap replicates) of shape (trials, cells, arms, seeds[, resamples]); arm 0
+    of the first ``effect_cells`` cells (all by default) is shifted by the effect."""
+    shape = (trials, cells, arms, seeds, s.n_samples)
+    common = _noise(rng, (trials, cells, 1, seeds, s.n_samples))
+    samples = s.sample_sd * (np.sqrt(s.pairing) * common
+                             + np.sqrt(1 - s.pairing) * _noise(rng, shape))
+    shift = 1.0 + s.seed_cv * rng.standard_normal((trials, cells, arms, seeds, 1))
+    shift[:, :effect_cells, 0] += s.effect
+    points = shift[..., 0] + samples.mean(-1)
+    boots = shift + samples @ counts.T / s.n_samples
+    return points, boots
 
 
-def simulate_aa(trials: int = 2000, cells: int = 1, replicates: int = 3, n_samples: int = 40,
-                resamples: int = 200, seed_sd: float = 0.5, pairing: float = 0.5,
-                effect: float = 0.0, confidence: float = 0.95, seed: int = 0) -> Simulation:
-    """Verdict rates of the claim 'arm 0 is higher than arm 1 in every cell' (see module doc)."""
+def _cell(points: np.ndarray, boots: np.ndarray, n_samples: int,
+          first: int = 0) -> dict[int, Replicate]:
+    return {first + r: Replicate(float(points[r]), boots[r], None, n_samples)
+            for r in range(len(points))}
+
+
+def simulate(path: str, s: Setting = Setting(), trials: int = 2000, confidence: float = 0.95,
+             seed: int = 0) -> Simulation:
+    """Verdict rates of ``path`` on ``trials`` simulated runs (A/A unless ``s.effect``)."""
+    if path not in PATHS:
+        raise ValueError(f"unknown decision path {path!r}; choose from {list(PATHS)}")
+    if path == ONE_SEED:
+        s = replace(s, seeds=1)
+    elif path in (PAIRED, WELCH) and s.seeds < 2:
+        raise ValueError(f"{path} needs at least 2 seeds per arm, got {s.seeds}")
+    if path == MULTI_CELL and s.cells < 2:
+        raise ValueError(f"{path} needs at least 2 cells, got {s.cells}")
     rng = np.random.default_rng(seed)
-    values = simulate_cells(rng, trials, cells, replicates, n_samples, seed_sd, pairing, effect)
-    points = values.mean(-1)
-    boots = None
-    if replicates == 1:  # the single-seed path decides on the bootstrap
-        counts = resample_counts(resample_indices(seed, n_samples, resamples))
-        boots = values @ counts.T / n_samples  # (..., resamples)
+    counts = resample_counts(resample_indices(seed, s.n_samples, s.resamples))
+    levels = 2 if path == DIFF_OF_DIFFS else s.cells
+    # A difference of differences has an effect when it differs between its two levels.
+    points, boots = _cells(rng, s, trials, levels, 2, s.seeds, counts,
+                           1 if path == DIFF_OF_DIFFS else None)
+    noise = [None] * trials
+    if s.seeds == 1:
+        pool_p, pool_b = _cells(rng, s, trials, s.pool_cells, 1, s.pool_seeds, counts)
+        noise = [pool_seed_noise(_cell(pool_p[t, c, 0], pool_b[t, c, 0], s.n_samples)
+                                 for c in range(s.pool_cells)) for t in range(trials)]
     tally = dict.fromkeys(VERDICTS, 0)
     for t in range(trials):
-        tests = []
-        for c in range(cells):
-            arms = [{r: Replicate(float(points[t, c, a, r]),
-                                  None if boots is None else boots[t, c, a, r], None, n_samples)
-                     for r in range(replicates)} for a in (0, 1)]
-            tests.append(direction(f"cell {c}", combine([(1.0, arms[0]), (-1.0, arms[1])])))
+        arm = [[_cell(points[t, c, a], boots[t, c, a], s.n_samples,
+                      1000 * a if path == WELCH else 0) for a in (0, 1)] for c in range(levels)]
+        if path == DIFF_OF_DIFFS:
+            e = combine([(1.0, arm[0][0]), (-1.0, arm[0][1]), (-1.0, arm[1][0]),
+                         (1.0, arm[1][1])], noise[t])
+            tests = [direction("dd", e)]
+        elif path == EQUIVALENCE:
+            e = combine([(1.0, arm[0][0]), (-1.0, arm[0][1])], noise[t])
+            tests = [equivalence("eq", e, EQUIVALENCE_MARGIN)]
+        else:
+            tests = [direction(f"cell {c}", combine([(1.0, arm[c][0]), (-1.0, arm[c][1])],
+                                                    noise[t])) for c in range(levels)]
         tally[decide(tests, confidence).outcome] += 1
-    return Simulation(trials, {v: tally[v] / trials for v in VERDICTS})
+    return Simulation(path, s, trials, {v: tally[v] / trials for v in VERDICTS})

@@ -6,18 +6,25 @@ boundary, and a cell where nothing differs is decided (wrongly, either way) with
 most 1 - c.
 
 A claim over k cells ("Ours beats Constant in every cell"):
-- contradicted when Holm's step-down procedure at level a rejects 'the claim holds' in at least
-  one cell (family-wise error <= a over the k cells);
+- contradicted when Holm's step-down procedure at level a, over the cells that have a result,
+  rejects 'the claim holds' in at least one cell (family-wise error <= a); cells without a
+  result cannot hide a contradiction, they are counted beside it;
+- not run when a cell has no result (and no cell contradicts): the others cannot support an
+  'every cell' claim alone;
 - supported when every cell is supported at level a (an intersection-union test: its error is
   at most a without a correction, and far smaller when the cells are independent);
-- not run when a cell has no result, inconclusive otherwise.
+- inconclusive otherwise.
+A cell whose arms have diverged seeds adds Fisher's test of the divergence counts to the test of
+its finite seeds (harness.stats.divergence).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
+from harness.stats.divergence import Divergence
 from harness.stats.estimate import Estimate
 
 SUPPORTED, CONTRADICTED, INCONCLUSIVE, NOT_RUN = (
@@ -35,27 +42,49 @@ class CellTest:
     kind: str = DIRECTION
     margin: float | None = None  # equivalence margin (same units as the estimate)
     why: str = ""  # why it was not run
+    divergence: Divergence | None = None  # diverged seeds of its arms, if any
 
     @property
+    def run(self) -> bool:
+        """The cell has a result: finite seeds, or divergence counts to test."""
+        return self.estimate is not None or self._diverged
+
+    @property
+    def _diverged(self) -> bool:
+        return self.divergence is not None and self.divergence.any
+
+    def _finite_p(self, support: bool) -> float:
+        e = self.estimate
+        if e is None:
+            return 1.0
+        if self.kind == EQUIVALENCE:
+            if support:  # both one-sided tests of TOST must reject
+                return max(e.p_above(-self.margin), e.p_below(self.margin))
+            return min(e.p_above(self.margin), e.p_below(-self.margin))  # beyond the margin
+        return e.p_above(0.0) if support else e.p_below(0.0)
+
+    def _p(self, support: bool) -> float:
+        finite = self._finite_p(support)
+        if not self._diverged:
+            return finite
+        d = self.divergence
+        if d.blocks_support if support else d.blocks_contradiction:
+            return 1.0
+        p_div = d.p_values()[0 if support else 1]
+        if self.estimate is None or self.estimate.se is None:
+            return p_div
+        return min(1.0, 2 * min(finite, p_div))  # two pieces of evidence: Bonferroni
+
+    @cached_property
     def p_support(self) -> float:
-        e = self.estimate
-        if e is None:
-            return 1.0
-        if self.kind == EQUIVALENCE:  # both one-sided tests of TOST must reject
-            return max(e.p_above(-self.margin), e.p_below(self.margin))
-        return e.p_above(0.0)
+        return self._p(True)
 
-    @property
+    @cached_property
     def p_contradict(self) -> float:
-        e = self.estimate
-        if e is None:
-            return 1.0
-        if self.kind == EQUIVALENCE:  # the difference lies beyond the margin
-            return min(e.p_above(self.margin), e.p_below(-self.margin))
-        return e.p_below(0.0)
+        return self._p(False)
 
     def outcome(self, confidence: float) -> str:
-        if self.estimate is None:
+        if not self.run:
             return NOT_RUN
         level = side_level(confidence)
         if self.p_contradict < level:
@@ -72,16 +101,18 @@ def side_level(confidence: float) -> float:
     return (1 - confidence) / 2
 
 
-def direction(label: str, estimate: Estimate | None, why: str = "") -> CellTest:
+def direction(label: str, estimate: Estimate | None, why: str = "",
+              divergence: Divergence | None = None) -> CellTest:
     """The claim holds in this cell when ``estimate`` is positive."""
-    return CellTest(label, estimate, DIRECTION, None, why)
+    return CellTest(label, estimate, DIRECTION, None, why, divergence)
 
 
-def equivalence(label: str, estimate: Estimate | None, margin: float, why: str = "") -> CellTest:
+def equivalence(label: str, estimate: Estimate | None, margin: float, why: str = "",
+                divergence: Divergence | None = None) -> CellTest:
     """The claim holds when ``estimate`` lies within ±margin (two one-sided tests)."""
     if not margin > 0:
         raise ValueError(f"an equivalence margin must be positive, got {margin}")
-    return CellTest(label, estimate, EQUIVALENCE, margin, why)
+    return CellTest(label, estimate, EQUIVALENCE, margin, why, divergence)
 
 
 @dataclass(frozen=True)
@@ -113,12 +144,12 @@ def decide(tests: Sequence[CellTest], confidence: float) -> ClaimDecision:
     counts = dict.fromkeys(VERDICTS, 0)
     for t in tests:
         counts[t.outcome(confidence)] += 1
-    run = [t for t in tests if t.estimate is not None]
+    run = [t for t in tests if t.run]
     holm = holm_rejections([t.p_contradict for t in run], side_level(confidence))
-    if not tests or len(run) < len(tests):
-        return ClaimDecision(NOT_RUN, counts, holm)
     if holm:
         return ClaimDecision(CONTRADICTED, counts, holm)
+    if not tests or len(run) < len(tests):
+        return ClaimDecision(NOT_RUN, counts, holm)
     if counts[SUPPORTED] == len(tests):
         return ClaimDecision(SUPPORTED, counts, holm)
     return ClaimDecision(INCONCLUSIVE, counts, holm)

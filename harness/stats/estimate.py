@@ -1,6 +1,7 @@
 """An estimated quantity with its standard error and degrees of freedom, and the ways the
 report gets one: paired t over training seeds, Welch over unpaired seeds, the bootstrap of one
-seed's samples, the spreads a result file carries, or a published number (exact).
+seed's samples or the spreads a result file carries (sampling noise), either plus a
+training-seed variance component (harness.stats.seednoise), or a published number (exact).
 
 Every interval is value ± q·se with q the Student-t quantile (df = inf: normal), so intervals
 and one-sided p-values agree: the 95% interval excludes 0 exactly when one of the two one-sided
@@ -14,11 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as sps
+from scipy import special
 
-EXACT, PAIRED, WELCH, BOOTSTRAP, SPREAD, NO_INTERVAL = (
-    "exact", "paired", "welch", "bootstrap", "spread", "none")
-ONE_SEED = "one training seed: sampling noise only"
+EXACT, PAIRED, WELCH, BOOTSTRAP, SPREAD, NO_INTERVAL, SEED_NOISE = (
+    "exact", "paired", "welch", "bootstrap", "spread", "none", "seed noise")
+ONE_SEED = "one training seed"
+NO_SEED_NOISE = ("one training seed and no estimate of training-seed noise at this scale "
+                 "(no replicated cells; no prior for this metric)")
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ class Estimate:
 
     def quantile(self, confidence: float) -> float:
         """The two-sided multiplier q of the interval at ``confidence``."""
-        return float(sps.t.ppf(0.5 + confidence / 2, self.df))
+        return float(special.stdtrit(self.df, 0.5 + confidence / 2))
 
     def interval(self, confidence: float) -> tuple[float, float] | None:
         if self.se is None or math.isnan(self.value):
@@ -50,7 +53,7 @@ class Estimate:
             return 1.0
         if self.se == 0 or math.isinf(self.value):
             return 0.0 if self.value > threshold else 1.0
-        return float(sps.t.sf((self.value - threshold) / self.se, self.df))
+        return float(special.stdtr(self.df, -(self.value - threshold) / self.se))
 
     def p_below(self, threshold: float = 0.0) -> float:
         """One-sided p-value of 'the true value is at least threshold' (small: it is below)."""
@@ -124,14 +127,31 @@ def bootstrap(point: float, replicates: np.ndarray, n_samples: int) -> Estimate:
         return Estimate(float(point), None, math.inf, 1, NO_INTERVAL, ONE_SEED)
     se = float(reps.std(ddof=1) * math.sqrt(n_samples / (n_samples - 1)))
     return Estimate(float(point), se, n_samples - 1, 1, BOOTSTRAP,
-                    f"{ONE_SEED} (paired bootstrap, {len(reps)} resamples of {n_samples} "
-                    "samples)")
+                    f"{ONE_SEED}, sampling noise by a paired bootstrap ({len(reps)} resamples "
+                    f"of {n_samples} samples)")
 
 
 def spread(point: float, se: float) -> Estimate:
     """One seed: a standard error carried by the result files (normal quantile)."""
     return Estimate(float(point), float(se), math.inf, 1, SPREAD,
-                    f"{ONE_SEED} (spreads carried by the result files)")
+                    f"{ONE_SEED}, sampling noise from the spreads the result files carry")
+
+
+def with_seed_noise(sampling: Estimate | None, point: float, seed_var: float, seed_df: float,
+                    seed_text: str) -> Estimate:
+    """One seed: its sampling variance (``sampling``; None for published numbers, which carry
+    none) plus a training-seed variance ``seed_var`` estimated with ``seed_df`` degrees of
+    freedom. df is the smaller of the two parts' (Welch-Satterthwaite's df is anti-conservative
+    when an estimated variance happens to come out small: 13% false decisions with the seed
+    variance pooled over 1 df, tests/test_stats_calibration.py)."""
+    sampling_var = 0.0 if sampling is None else float(sampling.se) ** 2
+    var = sampling_var + seed_var
+    if var == 0.0:
+        return Estimate(float(point), 0.0, math.inf, 1, EXACT, seed_text)
+    dfs = [d for v, d in ((sampling_var, math.inf if sampling is None else sampling.df),
+                          (seed_var, seed_df)) if v > 0]
+    what = "published number" if sampling is None else sampling.note
+    return Estimate(float(point), math.sqrt(var), min(dfs), 1, SEED_NOISE, f"{what} + {seed_text}")
 
 
 def no_interval(point: float, n: int = 1, why: str = "") -> Estimate:
