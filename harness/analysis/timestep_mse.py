@@ -63,15 +63,18 @@ def timestep_mse(model: Model, x0: torch.Tensor, alphas_cumprod: np.ndarray, tar
                  timesteps: Sequence[int], seed: int = 0, model_kwargs: dict | None = None,
                  batch_size: int = 64, rescale_timesteps: bool = False,
                  progress: bool = False) -> dict[str, list]:
-    """MSE(ε̂, ε) and MSE(x_t, ε) per timestep over the images ``x0`` (N,C,H,W in [-1, 1])."""
+    """MSE(ε̂, ε) and MSE(x_t, ε) per timestep over the images ``x0`` (N,C,H,W in [-1, 1]), and
+    per image (`mse_images`, `initial_images`: one row of N per timestep, 7 significant digits),
+    the unit the report's intervals resample."""
     device = x0.device
     model_kwargs = model_kwargs or {}
     num_timesteps = len(alphas_cumprod)
-    mse, initial = [], []
+    per_image = x0[0].numel()
+    mse, initial, mse_images, initial_images = [], [], [], []
     for t in tqdm(timesteps, desc="mse", unit="t", disable=not progress):
         abar = float(alphas_cumprod[int(t)])
         noise = step_noise(x0.shape, seed, int(t)).to(device)
-        err = init = 0.0
+        err, init = [], []
         for i in range(0, len(x0), batch_size):
             xb, nb = x0[i:i + batch_size], noise[i:i + batch_size]
             x_t = np.sqrt(abar) * xb + np.sqrt(1.0 - abar) * nb
@@ -79,11 +82,15 @@ def timestep_mse(model: Model, x0: torch.Tensor, alphas_cumprod: np.ndarray, tar
             out = model(x_t, _model_t(int(t), len(xb), num_timesteps, rescale_timesteps,
                                       device), **kw)
             eps_hat, _ = eps_and_x0(out.float(), x_t, abar, target)
-            err += float(((eps_hat - nb) ** 2).sum())
-            init += float(((x_t - nb) ** 2).sum())
-        mse.append(err / x0.numel())
-        initial.append(init / x0.numel())
-    return {"t": [int(t) for t in timesteps], "mse": mse, "initial": initial}
+            err.append(((eps_hat - nb) ** 2).flatten(1).sum(1).double().cpu())
+            init.append(((x_t - nb) ** 2).flatten(1).sum(1).double().cpu())
+        err_t, init_t = torch.cat(err), torch.cat(init)
+        mse.append(float(err_t.sum()) / x0.numel())
+        initial.append(float(init_t.sum()) / x0.numel())
+        mse_images.append([float(f"{v:.7g}") for v in (err_t / per_image).tolist()])
+        initial_images.append([float(f"{v:.7g}") for v in (init_t / per_image).tolist()])
+    return {"t": [int(t) for t in timesteps], "mse": mse, "initial": initial,
+            "mse_images": mse_images, "initial_images": initial_images}
 
 
 def to_uint8(x: torch.Tensor) -> np.ndarray:

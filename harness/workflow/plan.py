@@ -15,7 +15,7 @@ from typing import Any
 
 from harness.workflow.config import known_weightings
 
-USES = ("table1", "table2", "table3", "table4", "fig7a", "fig7b")
+USES = ("table1", "table2", "table3", "table4", "fig7a", "fig7b", "seed_noise")
 ANALYSES = ("fig4", "fig10")
 
 
@@ -217,6 +217,13 @@ def build_plan(config: dict) -> Plan:
             for w in exp["weightings"]:
                 add("fig7b", "experiments.fig7b", exp, exp["dataset"], exp["target"], w, steps,
                     exp.get("iteration"), exp.get("paper_dataset"))
+    # Replicated cells that estimate training-seed noise for the one-seed cells (the report pools
+    # them); replicate 0 is the same cell as Table 1's.
+    if exp := exps.get("seed_noise"):
+        for steps in exp["steps"]:
+            for w in exp["weightings"]:
+                add("seed_noise", "experiments.seed_noise", exp, exp["dataset"], exp["target"], w,
+                    steps, exp.get("iteration"), exp.get("paper_dataset"))
     if exp := exps.get("calibration"):
         for arm in ("main", "control"):
             add("calibration", "experiments.calibration", exp, exp["dataset"], exp["target"],
@@ -231,9 +238,10 @@ def build_plan(config: dict) -> Plan:
 
 
 def _analyses(config: dict, plan: Plan) -> list[dict]:
-    """Fig. 3/4/10 entries, on replicate 0 only (curves, not compared numbers)."""
+    """Fig. 3/4/10 entries, one per replicate (`experiments.fig4.replicates`, default 1: the
+    curves of replicate 0; more let the MSE claims see training-seed noise)."""
     analyses: dict[tuple, dict] = {}
-    seed = config["training"]["seed"]
+    base = config["training"]["seed"]
     for fig in ANALYSES:
         exp = config["experiments"].get(fig)
         if not exp:
@@ -242,18 +250,21 @@ def _analyses(config: dict, plan: Plan) -> list[dict]:
         it = int(exp.get("iteration") or config["training"]["iterations"])
         for w in exp["weightings"]:
             _check_weighting(w, f"experiments.{fig}.weightings")
-            run = (exp["dataset"], exp["target"], w, seed)
-            if run + (it,) not in analyses:
-                stem = f"results/analysis/{run_path(*run)}/{it}"
-                analyses[run + (it,)] = {
-                    "figure": [], "dataset": exp["dataset"],
-                    "paper_dataset": exp.get("paper_dataset")
-                    or config["datasets"][exp["dataset"]].get("stands_for"),
-                    "target": exp["target"], "weighting": w, "seed": seed, "iteration": it,
-                    "mse": f"{stem}/mse.json", "x0": f"{stem}/x0.npz"}
-            figs = analyses[run + (it,)]["figure"]
-            figs += [f for f in ([fig, "fig3"] if fig == "fig4" else [fig]) if f not in figs]
-            plan.runs.setdefault(run, set()).add(it)
+            for r in range(exp.get("replicates") or 1):
+                run = (exp["dataset"], exp["target"], w, base + r)
+                if run + (it,) not in analyses:
+                    stem = f"results/analysis/{run_path(*run)}/{it}"
+                    analyses[run + (it,)] = {
+                        "figure": [], "dataset": exp["dataset"],
+                        "paper_dataset": exp.get("paper_dataset")
+                        or config["datasets"][exp["dataset"]].get("stands_for"),
+                        "target": exp["target"], "weighting": w, "seed": base + r,
+                        "replicate": r, "iteration": it, "mse": f"{stem}/mse.json",
+                        "x0": f"{stem}/x0.npz"}
+                figs = analyses[run + (it,)]["figure"]
+                figs += [f for f in ([fig, "fig3"] if fig == "fig4" and r == 0 else [fig])
+                         if f not in figs]
+                plan.runs.setdefault(run, set()).add(it)
     return list(analyses.values())
 
 
@@ -312,6 +323,7 @@ def plan_json(config: dict, plan: Plan, code_commit: str) -> dict:
         "cells": [{k: v for k, v in c.items() if k != "_cell"} for c in plan.cells],
         "analysis": plan.analysis,
         "replicates": config["replicates"],
+        "final_iteration": config["training"]["iterations"],
         "training": [
             {"dataset": run[0], "target": run[1], "weighting": run[2], "seed": run[3],
              "run_dir": run_dir(run), "status": f"{run_dir(run)}/status.json",
