@@ -34,14 +34,20 @@ def doctor_ours(root, seeds: int, kid_offset: float) -> None:
     """Set Ours' point values in every Table 1 cell and seed to Constant's plus an offset."""
     for ds, steps in TABLE1:
         for r in range(seeds):
+            if not (root / metrics_path(ds, "constant", steps, r)).exists():
+                continue  # a cell outside the replicated subset
             const = json.loads((root / metrics_path(ds, "constant", steps, r)).read_text())
             edit_metric(root, metrics_path(ds, "debias", steps, r),
                         kid=const["kid"] + kid_offset, fid=const["fid"] + 1000 * kid_offset)
 
 
-@pytest.mark.parametrize("seeds", [1, 3])
-def test_doctored_point_values_move_the_verdicts(tmp_path, seeds):
-    plan = make_results(tmp_path, seeds=seeds)  # as made: every claim supported (test_report)
+@pytest.mark.parametrize("seeds, seed_noise", [(1, 3), (3, 0)])
+def test_doctored_point_values_move_the_verdicts(tmp_path, seeds, seed_noise):
+    """Three seeds everywhere, or one seed with the replicated subset that estimates the
+    training-seed noise the one-seed comparisons add."""
+    plan = make_results(tmp_path, seeds=seeds, seed_noise=seed_noise)
+    seeds = max(seeds, seed_noise)
+    before = verdicts(tmp_path, plan)
     # Ours equal to Constant everywhere: nothing to decide against Constant, but P2 and
     # Min-SNR (better than Constant in every cell) now beat Ours.
     doctor_ours(tmp_path, seeds, 0.0)
@@ -58,7 +64,10 @@ def test_doctored_point_values_move_the_verdicts(tmp_path, seeds):
     doctor_ours(tmp_path, seeds, -0.05)
     got = verdicts(tmp_path, plan)
     assert got["ours_beats_constant"] == "supported"
-    assert got["ours_best_fid_table2"] == "supported" and got["eps_ours_best_table4"] == "supported"
+    # Claims on other cells never moved (with one seed they may: the doctored cells are the
+    # replicated ones the seed noise is pooled from).
+    for untouched in ("ours_best_fid_table2", "eps_ours_best_table4", "positive_control"):
+        assert got[untouched] == before[untouched] or seed_noise, untouched
 
 
 def test_doctored_aa_control_is_flagged(tmp_path):

@@ -88,7 +88,7 @@ def _grid(path: Path, color: tuple[int, int, int]) -> None:
     Image.fromarray(arr).save(path)
 
 
-def _mse(path: Path, weighting: str) -> None:
+def _mse(path: Path, weighting: str, replicate: int = 0, images: int = 8) -> None:
     t = np.arange(0, 1000, 10)
     abar = np.cumprod(1 - np.linspace(1e-4, 0.02, 1000))[t]
     initial = abar * 0.5 + (1 - np.sqrt(1 - abar)) ** 2
@@ -99,8 +99,14 @@ def _mse(path: Path, weighting: str) -> None:
                                                              else 0.5)
     if weighting == "snr":
         mse = mse * (1 + 10 * (1 - t / 999) ** 8)
+    mse = mse * (1 + 0.01 * replicate)  # a training seed moves the whole curve a little
+    # Per image: the same spread around the mean for every weighting (same images and noise).
+    spread = 1 + 0.2 * np.random.default_rng(7).standard_normal((len(t), images))
+    spread /= spread.mean(1, keepdims=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"t": t.tolist(), "mse": mse.tolist(), "initial": initial.tolist(),
+                                "mse_images": (mse[:, None] * spread).tolist(),
+                                "initial_images": (initial[:, None] * spread).tolist(),
                                 "weighting": weighting, "target": "eps", "wall_time_s": 5.0,
                                 "device": "cpu"}))
 
@@ -122,17 +128,19 @@ def metrics_path(dataset: str, weighting: str, steps: int, seed: int = 0, iterat
 
 
 def make_results(root: Path, seeds: int = 1, bootstrap: bool = True,
-                 statistics: dict | None = None) -> Path:
-    """Write result files under ``root`` for ``seeds`` replicates and return plan.json."""
+                 statistics: dict | None = None, seed_noise: int = 0) -> Path:
+    """Write result files under ``root`` for ``seeds`` replicates and return plan.json; with
+    ``seed_noise`` > 1, Table 1's shapes_large cells of Constant and Ours get that many seeds
+    (the replicated subset that estimates training-seed noise, experiments.seed_noise)."""
     cells, analysis, training = [], [], []
     runs: set[tuple[str, str, str, int]] = set()
 
     def add(uses, dataset, weighting, steps, fid, iteration=ITER, target="eps", extra=None,
-            is_=None, sampler="ddpm", arm="main", seed_base=0, offset=0.0):
+            is_=None, sampler="ddpm", arm="main", seed_base=0, offset=0.0, replicates=None):
         cell = {"dataset": dataset, "target": target, "weighting": weighting,
                 "iteration": iteration, "sampler": sampler, "steps": steps}
         color = COLOR.get(weighting, 20.0) * (3 if steps <= 10 else 1)
-        for r in range(seeds):
+        for r in range(replicates or seeds):
             seed = seed_base + r
             path = metrics_path(dataset, weighting, steps, seed, iteration, target, sampler)
             grid = path.replace("metrics", "samples").replace(".json", ".png")
@@ -152,7 +160,11 @@ def make_results(root: Path, seeds: int = 1, bootstrap: bool = True,
                 uses.append("calibration")
             if ds == "shapes_large" and steps == 100 and w in ("constant", "debias"):
                 uses.append("fig7a")
-            add(uses, ds, w, steps, fid)
+            replicated = ds == "shapes_large" and w in ("constant", "debias")
+            if seed_noise > seeds and replicated:
+                uses.append("seed_noise")
+            add(uses, ds, w, steps, fid,
+                replicates=max(seeds, seed_noise) if replicated else None)
     for w, fid in FEW_STEPS_FID.items():
         add(["fig7b"], "shapes_large", w, 2, fid)
     for w, fid in DDIM_FID.items():
@@ -177,13 +189,14 @@ def make_results(root: Path, seeds: int = 1, bootstrap: bool = True,
         for it, fid in series.items():
             add(["fig7a"], "shapes_large", w, 100, fid, iteration=it)
     for w in ("constant", "p2", "min_snr", "debias", "snr"):
-        base = f"results/analysis/shapes_large/eps-{w}/seed0/{ITER}"
-        _mse(root / base / "mse.json", w)
-        _x0(root / base / "x0.npz", 1)
-        analysis.append({"figure": ["fig4", "fig10", "fig3"], "dataset": "shapes_large",
-                         "paper_dataset": "ffhq", "target": "eps", "weighting": w,
-                         "iteration": ITER, "seed": 0, "mse": f"{base}/mse.json",
-                         "x0": f"{base}/x0.npz"})
+        for r in range(seeds):
+            base = f"results/analysis/shapes_large/eps-{w}/seed{r}/{ITER}"
+            _mse(root / base / "mse.json", w, r)
+            _x0(root / base / "x0.npz", 1)
+            analysis.append({"figure": ["fig4", "fig10"] + (["fig3"] if r == 0 else []),
+                             "dataset": "shapes_large", "paper_dataset": "ffhq",
+                             "target": "eps", "weighting": w, "iteration": ITER, "seed": r,
+                             "replicate": r, "mse": f"{base}/mse.json", "x0": f"{base}/x0.npz"})
     for d, t, w, seed in sorted(runs):
         run = f"results/train/{d}/{t}-{w}/seed{seed}"
         (root / run).mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,13 @@
 Plan entries equal in everything but their seeds are replicates of one table slot (grouped by
 `cell_key`, which includes the A/A control's `arm`); each replicate's number is read from its
 metrics JSON with what the file carries about its sampling noise (bootstrap replicates, else a
-spread such as `kid_std`), as a `harness.stats.Replicate` keyed by the plan's `replicate`.
+spread such as `kid_std`), as a `harness.stats.Replicate` keyed by the plan's `replicate`. A seed
+whose training diverged is kept apart (`Obs.diverged`): the cell's value is the mean of its
+finite seeds, and the verdicts count divergences as an outcome of their own.
+
+The run's training-seed noise per metric (`Evidence.seed_noise`) is pooled from its replicated
+cells of trained networks (iteration 0, the untrained network, samples the same images for
+every seed), else the literature's prior for FID above toy scale, else there is none.
 
 Relative paths in plan.json are resolved against the plan folder's parent (the workflow writes
 ``results/plan.json`` with paths starting ``results/``), then the plan's own folder; never the
@@ -24,7 +30,7 @@ import numpy as np
 
 from harness import inputs
 from harness.metrics.cell import point_value as metrics_point_value
-from harness.stats import Replicate, cell_estimate
+from harness.stats import Replicate, SeedNoise, cell_estimate, pool_seed_noise, prior_for
 
 NOT_RUN = "not run"
 METRICS = ("fid", "kid", "is", "color_shift")
@@ -34,39 +40,48 @@ DEFAULT_CONFIDENCE = 0.95
 
 @dataclass
 class Obs:
-    """One reproduced table cell: mean over the seeds found, or why there is no number."""
+    """One reproduced table cell: mean over the finite seeds found, or why there is no number."""
 
-    status: str = NOT_RUN  # "ok", "not run", "diverged at step N", "no metric"
+    status: str = NOT_RUN  # "ok", "not run", "diverged at step N" (every seed), "no metric"
     value: float | None = None
     std: float | None = None
-    n: int = 0  # number of result files (seeds) behind the value
+    n: int = 0  # number of result files (finite seeds) behind the value
     files: list[str] = field(default_factory=list)
     records: list[dict] = field(default_factory=list)
     replicates: dict[int, Replicate] = field(default_factory=dict)  # replicate index -> number
     ci: tuple[float, float] | None = None  # interval of `value` (see `interval_note`)
     interval_note: str = ""
+    diverged: dict[int, str] = field(default_factory=dict)  # replicate -> "diverged at step N"
+    noise: SeedNoise | None = None  # the training-seed noise of its metric at this scale
+    label: str = ""  # the run it comes from, in words ("eps-debias")
 
     @property
     def ok(self) -> bool:
         return self.status == "ok" and self.value is not None
 
     @property
-    def diverged(self) -> bool:
+    def all_diverged(self) -> bool:
         return self.status.startswith("diverged")
 
+    @property
+    def seeds(self) -> int:
+        """Training seeds with a result: finite or diverged."""
+        return len(self.replicates) + len(self.diverged)
+
+    def divergence_text(self) -> str:
+        return f"{len(self.diverged)} of {self.seeds} seeds diverged" if self.diverged else ""
+
     def cell(self) -> dict[int, Replicate]:
-        """Replicates for harness.stats: a diverged run counts as +inf (worst when lower is
-        better); a slot without a number has none."""
-        if self.diverged:
-            return {0: Replicate(math.inf, exact=True)}
+        """The finite seeds for harness.stats (diverged ones are counted apart)."""
         return self.replicates if self.ok else {}
 
 
-def paper_obs(value: float | None) -> Obs:
-    """An observation holding a published number (or none where the paper prints '-')."""
+def paper_obs(value: float | None, noise: SeedNoise | None = None) -> Obs:
+    """An observation holding a published number (or none where the paper prints '-'), judged
+    with the seed noise ``noise`` (a prior, `AS_PRINTED`, or None: no estimate)."""
     if value is None:
         return Obs("not in paper")
-    return Obs("ok", value, None, 1, replicates={0: Replicate(value, exact=True)})
+    return Obs("ok", value, None, 1, replicates={0: Replicate(value, exact=True)}, noise=noise)
 
 
 def resolve(path: str | None, plan_path: Path) -> Path | None:
@@ -150,30 +165,39 @@ def replicate(record: dict, metric: str) -> Replicate | None:
 
 
 def aggregate(records: list[dict], files: list[str], metric: str, fallback: str,
-              replicate_ids: list[int] | None = None,
-              confidence: float = DEFAULT_CONFIDENCE) -> Obs:
-    """Mean ± sample std of ``metric`` over records (one per seed) with its interval (t over
-    seeds, or one seed's bootstrap); a diverged record wins over numbers."""
-    if not records:
-        return Obs(fallback, files=files)
-    for rec in records:
-        status = str(rec.get("status", "ok"))
-        if status != "ok":
-            return Obs(status, n=len(records), files=files, records=records)
+              replicate_ids: list[int] | None = None, confidence: float = DEFAULT_CONFIDENCE,
+              noise: SeedNoise | None = None, diverged: dict[int, str] | None = None) -> Obs:
+    """Mean ± sample std of ``metric`` over the finite seeds' records with its interval (t over
+    seeds, or one seed's sampling noise plus ``noise``); seeds whose record says the run
+    diverged, and the ``diverged`` seeds that have no record, are kept apart."""
     ids = replicate_ids or list(range(len(records)))
-    reps = {r: rep for r, rep in zip(ids, (replicate(rec, metric) for rec in records),
-                                     strict=True) if rep is not None}
+    diverged = dict(diverged or {})
+    finite, kept_files = [], []
+    for r, rec, path in zip(ids, records, files, strict=True):
+        status = str(rec.get("status", "ok"))
+        if status.startswith("diverged"):
+            diverged[r] = status
+        else:
+            finite.append((r, rec))
+            kept_files.append(path)
+    if not finite:
+        status = next(iter(diverged.values()), fallback)
+        return Obs(status, n=0, files=files, records=records, diverged=diverged, noise=noise)
+    reps = {r: rep for r, rep in ((r, replicate(rec, metric)) for r, rec in finite)
+            if rep is not None}
     values = [rep.point for rep in reps.values()]
     if not values:
-        return Obs("no metric", n=len(records), files=files, records=records)
+        return Obs("no metric", n=len(finite), files=files, records=records, diverged=diverged,
+                   noise=noise)
     mean = sum(values) / len(values)
     std = None
     if len(values) > 1:
         std = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
-    estimate = cell_estimate(reps)
+    estimate = cell_estimate(reps, noise)
     ci = estimate.interval(confidence) if estimate is not None else None
     note = estimate.note if estimate is not None else ""
-    return Obs("ok", mean, std, len(values), files, records, reps, ci, note)
+    return Obs("ok", mean, std, len(values), kept_files, [rec for _, rec in finite], reps, ci,
+               note, diverged, noise)
 
 
 def cell_key(cell: dict) -> tuple:
@@ -195,6 +219,7 @@ class Evidence:
         self.confidence: float = self.statistics["confidence"]
         self.metric: str = self.statistics["metric"]
         self.training_status = self._training_status()
+        self._noise: dict[str, SeedNoise | None] = {}
         self.groups: dict[tuple, list[dict]] = {}
         for cell in self.plan["cells"]:
             self.groups.setdefault(cell_key(cell), []).append(cell)
@@ -215,6 +240,7 @@ class Evidence:
             self._records[key] = (records, files, ids)
 
     def _training_status(self) -> dict[tuple, str]:
+        """(dataset, target, weighting, seed) -> how the run ended."""
         out = {}
         for run in self.plan.get("training", []):
             status = read_json(resolve(run.get("status"), self.plan_path))
@@ -223,10 +249,14 @@ class Evidence:
             text = status.get("message") or status.get("status", "")
             if status.get("status") == "diverged" and "diverged" not in text:
                 text = f"diverged at step {status.get('step')}"
-            key = (run.get("dataset"), run.get("target"), run.get("weighting"))
-            if not out.get(key, "").startswith("diverged"):  # any diverged seed marks the run
-                out[key] = text
+            out[(run.get("dataset"), run.get("target"), run.get("weighting"),
+                 run.get("seed"))] = text
         return out
+
+    def diverged_runs(self, weighting: str) -> tuple[list[str], int]:
+        """How the diverged training runs of ``weighting`` ended, and how many runs it has."""
+        runs = [s for (_d, _t, w, _s), s in self.training_status.items() if w == weighting]
+        return [s for s in runs if s.startswith("diverged")], len(runs)
 
     def cells(self, use: str) -> list[dict]:
         """One representative plan cell per seed group whose ``uses`` include ``use``."""
@@ -234,14 +264,33 @@ class Evidence:
                 if any(use in c.get("uses", []) for c in cells)]
 
     def obs(self, cell: dict, metric: str = "fid") -> Obs:
-        """The observation for a plan cell (all its seeds)."""
-        records, files, ids = self._records[cell_key(cell)]
-        fallback = NOT_RUN
-        trained = self.training_status.get((cell.get("dataset"), cell.get("target"),
-                                            cell.get("weighting")), "")
-        if trained.startswith("diverged") and cell.get("arm", "main") == "main":
-            fallback = trained
-        return aggregate(records, files, metric, fallback, ids, self.confidence)
+        """The observation for a plan cell (all its seeds, with the run's seed noise)."""
+        return self._obs(cell, metric, self.seed_noise(metric))
+
+    def _obs(self, cell: dict, metric: str, noise: SeedNoise | None) -> Obs:
+        key = cell_key(cell)
+        records, files, ids = self._records[key]
+        diverged = {}
+        for position, c in enumerate(self.groups[key]):
+            r = int(c.get("replicate", position))
+            trained = self.training_status.get((c.get("dataset"), c.get("target"),
+                                                c.get("weighting"), c.get("seed")), "")
+            if trained.startswith("diverged") and r not in ids:
+                diverged[r] = trained
+        obs = aggregate(records, files, metric, NOT_RUN, ids, self.confidence, noise, diverged)
+        obs.label = f"{cell.get('target', 'eps')}-{cell.get('weighting')}"
+        return obs
+
+    def seed_noise(self, metric: str) -> SeedNoise | None:
+        """The run's training-seed noise for ``metric`` (module docstring), computed once."""
+        if metric not in self._noise:
+            cells = [self._obs(cells[0], metric, None).replicates
+                     for cells in self.groups.values() if cells[0].get("iteration") != 0]
+            pooled = pool_seed_noise(cells)
+            if pooled is None and self.scale != "toy":
+                pooled = prior_for(metric)
+            self._noise[metric] = pooled
+        return self._noise[metric]
 
     def seed_records(self) -> dict[tuple, tuple[list[dict], list[str], list[int]]]:
         """Per cell key: the metrics records found, their files and replicate indices."""

@@ -8,7 +8,16 @@ from dataclasses import dataclass, field
 from harness.paper.claims import EQUIVALENCE_MARGIN
 from harness.report.evidence import Obs
 from harness.report.views import View
-from harness.stats import NOT_RUN, CellTest, ClaimDecision, combine, decide, direction, equivalence
+from harness.stats import (
+    NOT_RUN,
+    CellTest,
+    ClaimDecision,
+    Divergence,
+    combine,
+    decide,
+    direction,
+    equivalence,
+)
 
 NO_NUMBERS = "no numbers"
 
@@ -28,12 +37,17 @@ class Judgement:
         if self.decision is not None and len(self.tests) > 1:
             lines.append(self.decision.summary())
         for t in self.tests:
-            if t.estimate is None:
+            if not t.run:
                 lines.append(f"{t.label}: not run ({t.why})")
+                continue
+            diverged = f"; {t.divergence.text()}" if t.divergence and t.divergence.any else ""
+            if t.estimate is None:
+                lines.append(f"{t.label}: no finite seeds{diverged} → "
+                             f"{t.outcome(self.confidence)}")
                 continue
             margin = f", margin ±{t.margin:.4g}" if t.margin else ""
             lines.append(f"{t.label} = {t.estimate.text(self.confidence)}{margin} — "
-                         f"{t.estimate.note} → {t.outcome(self.confidence)}")
+                         f"{t.estimate.note}{diverged} → {t.outcome(self.confidence)}")
         return lines
 
 
@@ -47,12 +61,20 @@ def judge(view: View, tests: list[CellTest], notes: list[str] | None = None,
 
 
 def diff(label: str, plus: Obs | None, minus: Obs | None, *more: tuple[float, Obs]) -> CellTest:
-    """The test that plus − minus (+ more terms) is positive."""
+    """The test that plus − minus (+ more terms) is positive, on the finite seeds with the
+    terms' training-seed noise, and on the counts of diverged seeds (a diverged seed counts as
+    the worst value: pass the higher-is-worse metric, or skip diverged runs)."""
     terms = [(1.0, plus or Obs("not in plan")), (-1.0, minus or Obs("not in plan")), *more]
-    missing = [o.status for _, o in terms if not o.cell()]
+    divergence = Divergence(tuple((a, o.label, len(o.diverged), o.seeds) for a, o in terms))
+    missing = [o.status for _, o in terms if not o.cell() and not o.diverged]
     if missing:
         return direction(label, None, why=", ".join(dict.fromkeys(missing)))
-    return direction(label, combine([(a, o.cell()) for a, o in terms]))
+    if any(not o.cell() for _, o in terms):  # a term's every seed diverged
+        return direction(label, None, divergence=divergence)
+    noises = {o.noise for _, o in terms}
+    noise = noises.pop() if len(noises) == 1 else None
+    return direction(label, combine([(a, o.cell()) for a, o in terms], noise),
+                     divergence=divergence if divergence.any else None)
 
 
 def equivalent(label: str, a: Obs, b: Obs, margin_of: Obs) -> CellTest:
@@ -63,4 +85,4 @@ def equivalent(label: str, a: Obs, b: Obs, margin_of: Obs) -> CellTest:
     margin = EQUIVALENCE_MARGIN * abs(margin_of.value or 0.0)
     if not margin > 0:
         return direction(label, None, why="the reference value is 0: no relative margin")
-    return equivalence(label, test.estimate, margin)
+    return equivalence(label, test.estimate, margin, divergence=test.divergence)

@@ -19,7 +19,7 @@ from harness.report.images import sample_grids, x0_strips
 from harness.report.learning import learning_ratios
 from harness.report.tables import Table, TableCell, build_tables, write_csv
 from harness.runtime import write_text_atomic
-from harness.stats import CONTRADICTED, VERDICTS
+from harness.stats import CONTRADICTED, SUPPORTED, VERDICTS
 
 
 def _num(v: float | None, digits: int = 3) -> str:
@@ -44,8 +44,12 @@ def cell_view(cell: TableCell) -> dict:
         seeds = f"{o.n} seeds" if o.n > 1 else "1 seed"
         interval = (f"[{_num(o.ci[0])}, {_num(o.ci[1])}] {seeds}" if o.ci
                     else f"no interval, {seeds}")
+        if o.diverged:
+            main += f" ({o.divergence_text()})"
     else:
-        main, kind = o.status, ("diverged" if o.status.startswith("diverged") else "missing")
+        main, kind = o.status, ("diverged" if o.all_diverged else "missing")
+        if o.diverged and len(o.diverged) > 1:
+            main += f" ({o.divergence_text()})"
     diff = cell.difference
     return {"main": main, "kind": kind, "best": cell.best_repro, "interval": interval,
             "paper": None if cell.paper is None else _num(cell.paper, 4 if cell.paper < 100
@@ -78,11 +82,15 @@ def _environment() -> jinja2.Environment:
 
 
 def claims_record(claims, scale: str) -> list[dict]:
-    """assets/claims.json: every verdict with its deciding numbers (machine-readable)."""
+    """assets/claims.json: every verdict with its deciding numbers (machine-readable); `paper`
+    is the paper's own numbers judged with the seed-noise prior, `paper_as_printed` exactly."""
     return [{"id": c.claim.id, "verdict": c.verdict, "verdict_text": c.verdict_text,
-             "scale": scale, "details": c.reproduced.details,
+             "scale": scale, "positive_control": c.claim.positive_control,
+             "details": c.reproduced.details,
              "cells": c.reproduced.decision.counts if c.reproduced.decision else None,
-             "paper": c.in_paper.outcome, "paper_details": c.in_paper.details} for c in claims]
+             "paper": c.in_paper.outcome, "paper_details": c.in_paper.details,
+             "paper_as_printed": c.as_printed.outcome, "paper_flags": c.paper_notes}
+            for c in claims]
 ASSETS_MARKER = ".harness-report-assets"  # marks an assets folder `harness report` made
 
 
@@ -133,18 +141,22 @@ def build_report(plan_path: str | Path, out_html: str | Path, svg: bool = True) 
         "diverged": sum(s.startswith("diverged") for s in statuses),
         "not_run": sum(s == "not run" for s in statuses),
         "verdicts": {v: sum(c.verdict == v for c in claims) for v in VERDICTS},
-        "paper_contradicts": [
-            (c.claim.statement, next((d for d in c.in_paper.details
-                                      if d.endswith(f"→ {CONTRADICTED}")), ""))
-            for c in claims if c.paper_contradicts],
+        "paper_flags": [(c.claim.statement, c.paper_notes) for c in claims if c.paper_notes],
+        "paper_separates": [c.claim.statement for c in claims
+                            if c.in_paper.outcome in (SUPPORTED, CONTRADICTED)],
+        "paper_within_noise": [c.claim.statement for c in claims if c.paper_within_noise],
+        "regime": next(({"claim": c, "shown": c.verdict == SUPPORTED} for c in claims
+                        if c.claim.positive_control), None),
     }
     learned = learning_ratios(ev)
     summary["learning"] = {
         "rows": learned, "metric_label": METRIC_LABELS[ev.metric],
         "mean_ratio": sum(r.ratio for r in learned) / len(learned) if learned else None}
+    noise = ev.seed_noise(ev.metric)
     statistics = {**ev.statistics, "metric_label": METRIC_LABELS[ev.metric],
                   "seeds": sorted({o.n for cells in ev.groups.values()
-                                   for o in [ev.obs(cells[0], ev.metric)] if o.ok})}
+                                   for o in [ev.obs(cells[0], ev.metric)] if o.ok}),
+                  "seed_noise": noise.text() if noise else None}
     html = _environment().get_template("report.html").render(
         plan=ev.plan, scale=ev.scale, summary=summary, datasets=ev.plan.get("datasets", {}),
         tables=[table_view(t) for t in tables], claims=claims, figures=figures, grids=grids,

@@ -79,6 +79,16 @@ def _mark_best(table: Table) -> None:
                 row.cells[k].best_paper = v == best
 
 
+SAMPLER_LABELS = {"ddpm": "DDPM sampler", "ddim": "DDIM sampler (η = 0)"}
+
+
+def _samplers(slots: dict[tuple, dict[str, list[dict]]]) -> str:
+    """The sampler(s) the reproduced cells used, in words (the paper's DDPM when none ran)."""
+    used = sorted({_pick(cells).get("sampler") for cols in slots.values()
+                   for cells in cols.values()} - {None})
+    return " and ".join(SAMPLER_LABELS.get(s, s) for s in used) or "DDPM sampler"
+
+
 def _row_sort(key: tuple) -> tuple:
     dataset = key[0]
     order = DATASET_ORDER.index(dataset) if dataset in DATASET_ORDER else len(DATASET_ORDER)
@@ -99,8 +109,9 @@ def table1(ev: Evidence) -> Table:
     for cols in slots.values():
         columns += [w for w in cols if w not in columns]
     table = Table("table1", "Table 1: unconditional generation, FID ↓",
-                  "ε-prediction, DDPM sampler with T steps; P2* is P2's own published number "
-                  "(reference only, not ranked).",
+                  f"ε-prediction, {_samplers(slots)} with T steps (the paper: DDPM). P2* is P2's "
+                  "own published number (reference only, not ranked); for CelebA-HQ the paper "
+                  "prints P2's 500-step number (6.91, P2 paper Table 2) in its T=1000 row.",
                   [(c, WEIGHTING_LABELS.get(c, c)) for c in columns])
     for key in sorted(set(paper.table1_keys()) | set(slots), key=_row_sort):
         dataset, steps = key

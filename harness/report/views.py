@@ -1,6 +1,11 @@
 """The evidence in the shape the claim judges read, built from the reproduced cells (each slot an
-`Obs` of the deciding metric, with its replicates) or from the paper's published numbers (exact
-values; what the paper shows only in pictures stays None, so its judge says 'no numbers')."""
+`Obs` of the deciding metric, with its replicates and the run's training-seed noise) or from the
+paper's published numbers (single training runs, judged with the literature's seed-noise prior,
+or exactly as printed; what the paper shows only in pictures stays None, so its judge says 'no
+numbers').
+
+Claims about trained models read each run's final checkpoint (`final_iteration`); iteration 0
+(the untrained network) and intermediate checkpoints reach only Fig. 7a and Table 3."""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from dataclasses import dataclass, field
 from harness import paper
 from harness.report.evidence import METRIC_LABELS, Evidence, Obs, paper_obs
 from harness.report.tables import Table
+from harness.stats import AS_PRINTED, SeedNoise, prior_for
 
 
 @dataclass
@@ -30,68 +36,95 @@ class View:
     confidence: float = 0.95
     metric_label: str = "FID"  # the deciding metric, in words
     published: bool = False  # the paper's own numbers
+    dataset_labels: dict[str, str] = field(default_factory=dict)  # paper dataset -> in words
     t1: dict[tuple, dict[str, Obs]] = field(default_factory=dict)  # (ds, T) -> weighting -> Obs
     sizes: dict[str, int | None] = field(default_factory=dict)  # ds -> images
     t2: dict[tuple, dict[tuple, Obs]] = field(default_factory=dict)  # (ds, T) -> ("decide"|"is", w)
     t3: dict[str, Obs] = field(default_factory=dict)  # Table 3 row key -> Obs
     t4: dict[str, Obs] = field(default_factory=dict)  # "target-weighting" -> Obs
-    steps_ffhq: dict[str, dict[int, Obs]] = field(default_factory=dict)  # weighting -> T -> Obs
+    fig7b: dict[int, dict[str, Obs]] = field(default_factory=dict)  # FFHQ: T -> weighting -> Obs
     groups: list[Group] | None = None  # every eps group of the plan (deciding metric)
     color_groups: list[Group] | None = None  # the same groups, colour shift
     snr_training: list[str] = field(default_factory=list)  # training status of 1/SNR runs
-    mse: dict[str, dict] | None = None  # weighting -> mse.json (Fig. 4)
-    mse_all: dict[str, dict] | None = None  # weighting -> mse.json (Fig. 10)
+    mse: dict[str, dict[int, dict]] | None = None  # weighting -> replicate -> mse.json (Fig. 4)
+    mse_all: dict[str, dict[int, dict]] | None = None  # the same for Fig. 10
+    resamples: int = 200  # bootstrap resamples (the MSE curves' image bootstrap)
     mse_diverged: dict[str, str] = field(default_factory=dict)  # weighting -> why no mse.json
     fig7a: dict[str, dict[int, Obs]] | None = None  # weighting -> iteration -> Obs
     calibration: list[tuple[str, Obs, Obs]] | None = None  # (where, main arm, control arm)
 
+    def ds(self, dataset: str) -> str:
+        """A paper dataset in words: the paper's name, or the reproduction's stand-in."""
+        return self.dataset_labels.get(dataset, paper.DATASET_LABELS.get(dataset, dataset))
 
-def paper_view() -> View:
+
+def paper_view(as_printed: bool = False) -> View:
     """The paper's own published numbers as a View (FID decides; figures without numbers stay
-    None)."""
+    None): single training runs, so each is judged with the literature's seed-noise prior for
+    its metric (IS has none: no interval), or exactly ``as_printed``."""
+    def noise(metric: str) -> SeedNoise | None:
+        return AS_PRINTED if as_printed else prior_for(metric)
+
     view = View(sizes=dict(paper.DATASET_SIZES), published=True)
     for ds, steps in paper.table1_keys():
-        view.t1[(ds, steps)] = {w: paper_obs(paper.table1_value(ds, steps, w))
+        view.t1[(ds, steps)] = {w: paper_obs(paper.table1_value(ds, steps, w), noise("fid"))
                                 for w in paper.TABLE1_COLUMNS if w != "p2_star"}
         if ds == "ffhq":
-            for w in ("constant", "debias"):
-                view.steps_ffhq.setdefault(w, {})[steps] = view.t1[(ds, steps)][w]
+            view.fig7b[steps] = view.t1[(ds, steps)]
     for ds, steps in paper.table2_keys():
         view.t2[(ds, steps)] = {
-            (kind, w): paper_obs(paper.table2_value(ds, steps, metric, w))
+            (kind, w): paper_obs(paper.table2_value(ds, steps, metric, w), noise(metric))
             for kind, metric in (("decide", "fid"), ("is", "is")) for w in paper.TABLE2_COLUMNS}
     for key, *_rest, value in paper.table3_rows():
-        view.t3[key] = paper_obs(value)
-    view.t4 = {f"{t}-{w}": paper_obs(paper.table4_value(t, w)) for t, w in paper.TABLE4_COLUMNS}
+        view.t3[key] = paper_obs(value, noise("fid"))
+    view.t4 = {f"{t}-{w}": paper_obs(paper.table4_value(t, w), noise("fid"))
+               for t, w in paper.TABLE4_COLUMNS}
     return view
 
 
-def _steps_ffhq(ev: Evidence, metric: str) -> dict[str, dict[int, Obs]]:
-    """Constant and Ours on the FFHQ stand-in over step counts (Table 1 and Fig. 7b cells), at
-    the (sampler, iteration) that has the most step counts with both."""
+def final_iteration(ev: Evidence) -> int | None:
+    """The iteration of the runs' final checkpoints: the plan's, else the latest iteration of
+    the Table 1 / Fig. 7b cells, else of any cell."""
+    if ev.plan.get("final_iteration") is not None:
+        return int(ev.plan["final_iteration"])
+    for uses in (("table1", "fig7b"), None):
+        its = [c.get("iteration") for c in ev.plan["cells"]
+               if uses is None or set(uses) & set(c.get("uses", []))]
+        its = [int(i) for i in its if i is not None]
+        if its:
+            return max(its)
+    return None
+
+
+def _fig7b(ev: Evidence, metric: str, final: int | None) -> dict[int, dict[str, Obs]]:
+    """Every weighting on the FFHQ stand-in over step counts (Table 1 and Fig. 7b cells) at the
+    final checkpoint, at the sampler with the most step counts of Constant and Ours."""
     cells = [c for use in ("table1", "fig7b") for c in ev.cells(use)
              if c.get("paper_dataset") == "ffhq" and c.get("target", "eps") == "eps"
-             and c.get("weighting") in ("constant", "debias")]
-    steps: dict[tuple, dict[str, set[int]]] = {}
+             and c.get("arm", "main") == "main" and c.get("iteration") == final]
+    steps: dict[str, dict[str, set[int]]] = {}
     for c in cells:
-        steps.setdefault((c.get("sampler"), c.get("iteration")), {}).setdefault(
-            c["weighting"], set()).add(c.get("steps"))
+        steps.setdefault(c.get("sampler"), {}).setdefault(c["weighting"], set()).add(
+            c.get("steps"))
     if not steps:
         return {}
     best = max(steps, key=lambda k: len(steps[k].get("constant", set())
                                         & steps[k].get("debias", set())))
-    out: dict[str, dict[int, Obs]] = {}
+    out: dict[int, dict[str, Obs]] = {}
     for c in cells:
-        if (c.get("sampler"), c.get("iteration")) == best:
-            out.setdefault(c["weighting"], {})[c.get("steps")] = ev.obs(c, metric)
+        if c.get("sampler") == best:
+            out.setdefault(c.get("steps"), {}).setdefault(c["weighting"], ev.obs(c, metric))
     return out
 
 
-def _groups(ev: Evidence, metric: str) -> list[Group]:
+def _groups(ev: Evidence, metric: str, final: int | None) -> list[Group]:
+    """eps cells of the main arm at the final checkpoint, grouped by everything but their
+    weighting."""
     groups: dict[tuple, Group] = {}
     for cells in ev.groups.values():
         c = cells[0]
-        if c.get("arm", "main") != "main" or c.get("target", "eps") != "eps":
+        if (c.get("arm", "main") != "main" or c.get("target", "eps") != "eps"
+                or c.get("iteration") != final):
             continue
         key = (c.get("dataset"), c.get("iteration"), c.get("sampler"), c.get("steps"))
         where = f"{c.get('dataset')} {c.get('sampler')}{c.get('steps')} @{c.get('iteration')}"
@@ -100,12 +133,16 @@ def _groups(ev: Evidence, metric: str) -> list[Group]:
     return list(groups.values())
 
 
-def _mse(ev: Evidence, figure: str) -> dict[str, dict]:
-    out: dict[str, dict] = {}
-    for entry in ev.analysis():
-        wanted = entry.get("target", "eps") == "eps" and figure in entry.get("figure", [figure])
-        if wanted and entry.get("mse_data"):
-            out.setdefault(entry.get("weighting"), entry["mse_data"])
+def _mse(ev: Evidence, figure: str) -> dict[str, dict[int, dict]]:
+    """weighting -> replicate -> mse.json of every eps analysis of the weightings ``figure``
+    draws (a seed analysed for Fig. 4 also counts for Fig. 10)."""
+    entries = [e for e in ev.analysis() if e.get("target", "eps") == "eps"]
+    drawn = {e.get("weighting") for e in entries if figure in e.get("figure", [figure])}
+    out: dict[str, dict[int, dict]] = {}
+    for entry in entries:
+        if entry.get("weighting") in drawn and entry.get("mse_data"):
+            out.setdefault(entry.get("weighting"), {}).setdefault(
+                int(entry.get("replicate", 0)), entry["mse_data"])
     return out
 
 
@@ -127,8 +164,15 @@ def _calibration(ev: Evidence, metric: str) -> list[tuple[str, Obs, Obs]]:
 def reproduced_view(ev: Evidence, tables: dict[str, Table]) -> View:
     """The reproduced evidence as a View on the deciding metric; only planned slots appear."""
     metric = ev.metric
+    final = final_iteration(ev)
     view = View(confidence=ev.confidence, metric_label=METRIC_LABELS[metric], groups=[],
                 color_groups=[], mse={}, mse_all={}, fig7a={}, calibration=[])
+    stand_ins: dict[str, list[str]] = {}
+    for name, info in ev.plan.get("datasets", {}).items():
+        if (info or {}).get("stands_for"):
+            stand_ins.setdefault(info["stands_for"], []).append(name)
+    view.dataset_labels = {ds: f"{', '.join(names)} (stands for {paper.DATASET_LABELS.get(ds, ds)})"
+                           for ds, names in stand_ins.items()}
     for row in tables["table1"].rows:
         planned = {w: ev.obs(c.source, metric) for w, c in row.cells.items() if c.planned}
         if planned:
@@ -149,11 +193,12 @@ def reproduced_view(ev: Evidence, tables: dict[str, Table]) -> View:
         if not view.t4:
             view.t4 = {col: ev.obs(c.source, metric) for col, c in row.cells.items()
                        if c.planned}
-    view.steps_ffhq = _steps_ffhq(ev, metric)
-    view.groups = _groups(ev, metric)
-    view.color_groups = _groups(ev, "color_shift")
-    view.snr_training = [s for (_d, _t, w), s in ev.training_status.items() if w == "snr"]
+    view.fig7b = _fig7b(ev, metric, final)
+    view.groups = _groups(ev, metric, final)
+    view.color_groups = _groups(ev, "color_shift", final)
+    view.snr_training = [s for (_d, _t, w, _s), s in ev.training_status.items() if w == "snr"]
     view.mse, view.mse_all = _mse(ev, "fig4"), _mse(ev, "fig10")
+    view.resamples = int(ev.statistics.get("bootstrap") or view.resamples)
     view.mse_diverged = {e.get("weighting"): e["diverged"] for e in ev.analysis()
                          if e.get("diverged") and e.get("target", "eps") == "eps"}
     for cell in ev.cells("fig7a"):
