@@ -404,5 +404,5 @@ def test_every_rule_has_log_resources_retries_and_environment():
                 assert "    retries:" in body, f"{path.name}: rule {name}"
                 assert "    conda:\n        HARNESS_ENV" in body, f"{path.name}: rule {name}"
             seen.append(name)
-    assert sorted(seen) == ["analyze", "metrics", "plan", "prepare", "refstats", "report",
-                            "sample", "train"]
+    assert sorted(seen) == ["analyze", "merge_samples", "metrics", "plan", "prepare",
+                            "refstats", "report", "sample", "sample_shard", "train"]
