@@ -200,7 +200,9 @@ def test_paper_dag(tmp_path):
                      "--config", f"data_root={root}"], tmp_path)
     counts = job_counts(out.stdout)
     assert counts["train"] >= 26 and counts["metrics"] >= 82
-    assert counts["sample"] == counts["metrics"]
+    # Eight shard jobs and a merge per cell (sampling.shards: 8).
+    assert counts["sample_shard"] == 8 * counts["metrics"] and "sample" not in counts
+    assert counts["merge_samples"] == counts["metrics"]
     assert counts["refstats"] == counts["prepare"] == 6  # once per dataset
     assert counts["analyze"] == 5 and counts["report"] == 1
 
