@@ -8,10 +8,14 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from test_metrics import CELL_ARGS, fake_refstats, write_samples
 from test_sample import TINY, make_checkpoint
 
 from harness.cli import main
+from harness.runtime.lock import LockedError
 from harness.sampling.chunks import ChunkStore
+from harness.sampling.merge import merge_shards
+from harness.sampling.run import output_lock
 from harness.shards import parse_shard, shard_ranges
 from harness.training.status import write_status
 
@@ -142,3 +146,23 @@ def test_shards_of_a_diverged_run_merge_into_the_diverged_file(tmp_path):
     assert a["arr_0"].shape == b["arr_0"].shape == (0, 16, 16, 3)
     assert meta_b.pop("shards") and meta_b == meta_a
     assert meta_b["status"] == "diverged at step 12"
+
+
+def test_merge_holds_the_cells_lock_and_metrics_carry_the_shards(tmp_path):
+    ckpt = make_checkpoint(tmp_path / "ema.pt")
+    shards = [str(tmp_path / f"{k}.npz") for k in range(2)]
+    for k, path in enumerate(shards):
+        invoke(sample_args(ckpt, path, "--shard", f"{k}/2"))
+    out = tmp_path / "m.npz"
+    with output_lock(out), pytest.raises(LockedError, match="sampling output"):
+        merge_shards(shards, str(out), str(tmp_path / "m.png"))  # e.g. a `harness sample`
+    assert not out.exists()
+    merged = merge_shards(shards, str(out), str(tmp_path / "m.png"))
+    # The metrics JSON's provenance names the shards (a diverged cell: no Inception needed).
+    samples = write_samples(tmp_path / "s.npz", np.zeros((0, 16, 16, 3), np.uint8),
+                            status="diverged at step 4", shards=merged["shards"])
+    cell = tmp_path / "cell.json"
+    invoke(["metrics", "--samples", str(samples), "--refstats",
+            str(fake_refstats(tmp_path / "r.npz")), "--out", str(cell), *CELL_ARGS])
+    provenance = json.loads(cell.read_text())["provenance"]
+    assert [(s["start"], s["stop"]) for s in provenance["sampling_shards"]] == [(0, 6), (6, 10)]
