@@ -74,13 +74,17 @@ def test_dag_with_and_without_shards(tmp_path):
 
 
 @pytest.mark.slow
-def test_cell_rerun_of_a_sharded_cell_draws_its_shards_again(stub):  # noqa: F811
+def test_report_and_cell_rerun_of_a_sharded_cell(stub):  # noqa: F811
     bindir, work = stub
-    config = str(write_config(work.parent, "smoke", small))
+    config = str(write_config(work.parent, "smoke", lambda c: small(
+        c, weightings=["debias"], rows=[{"dataset": "tiny", "steps": [4]}])))
     snakemake(["--cores", "2", "--configfile", config], work, bindir)
     stem = "tiny/eps-debias/seed0/6/ddpm4"
     assert (work / f"results/samples/{stem}.npz").exists()
     assert not list(work.glob("results/samples/**/*.shards/*.npz"))  # temporary: merged
+    # The merged cell's grid is in Snakemake's own report, like any cell's.
+    out = snakemake(["--report", "snakemake-report.html", "--configfile", config], work, bindir)
+    assert (out.stdout + out.stderr).count("Adding ddpm4.png") == 1
     (work / "stub_calls.log").unlink()
     cell = [sys.executable, "-c", "from harness.cli import main; main()", "cell", "--table", "1",
             "--dataset", "tiny", "--weighting", "debias", "--steps", "4",
