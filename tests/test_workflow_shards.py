@@ -82,6 +82,8 @@ def test_report_and_cell_rerun_of_a_sharded_cell(stub):  # noqa: F811
     stem = "tiny/eps-debias/seed0/6/ddpm4"
     assert (work / f"results/samples/{stem}.npz").exists()
     assert not list(work.glob("results/samples/**/*.shards/*.npz"))  # temporary: merged
+    again = snakemake(["-n", "--configfile", config], work, bindir)
+    assert "Nothing to be done" in again.stdout + again.stderr  # merged: shards not missed
     # The merged cell's grid is in Snakemake's own report, like any cell's.
     out = snakemake(["--report", "snakemake-report.html", "--configfile", config], work, bindir)
     assert (out.stdout + out.stderr).count("Adding ddpm4.png") == 1
