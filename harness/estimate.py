@@ -1,5 +1,7 @@
 """GPU-hours per workflow stage for a config, before anything runs.
 
+Every job of the DAG (harness.workflow.jobs: one per training segment, sample shard, metrics
+cell, ...) is priced, and the stages sum them; harness.makespan schedules the same jobs.
 Per stage, measured throughput where a record fits, else FLOPs; every line names its basis.
 Records are the JSON files in results/bench/ (a file may hold one record or several under
 "records"); only CUDA records count, so a CPU measurement is never the basis of GPU-hours.
