@@ -24,6 +24,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "refstats": ("harness.commands.refstats", "refstats_command"),
     "train": ("harness.commands.train", "train_command"),
     "sample": ("harness.commands.sample", "sample_command"),
+    "merge-samples": ("harness.commands.merge_samples", "merge_samples_command"),
     "metrics": ("harness.commands.metrics", "metrics_command"),
     "fid": ("harness.commands.fid", "fid_command"),
     "analyze": ("harness.commands.analyze", "analyze_command"),

@@ -1,5 +1,7 @@
 """GPU-hours per workflow stage for a config, before anything runs.
 
+Every job of the DAG (harness.workflow.jobs: one per training segment, sample shard, metrics
+cell, ...) is priced, and the stages sum them; harness.makespan schedules the same jobs.
 Per stage, measured throughput where a record fits, else FLOPs; every line names its basis.
 Records are the JSON files in results/bench/ (a file may hold one record or several under
 "records"); only CUDA records count, so a CPU measurement is never the basis of GPU-hours.
@@ -31,6 +33,7 @@ __all__ = ["INCEPTION_FLOPS", "estimate", "load_cuda_records", "model_flops"]
 # Inception-v3 at 299x299: 5.7 G multiply-adds per image (Szegedy et al. 2016, Table 3),
 # i.e. ~11.5 GFLOPs; the feature extractor of FID, KID and IS.
 INCEPTION_FLOPS = 11.5e9
+PRICED = ("train", "sample", "metrics", "refstats", "analysis")  # the table's order
 EXECUTION_KEYS = ("precision", "tf32", "compile", "compile_mode", "channels_last",
                   "deterministic")
 ARCHITECTURE = ("image_size", "num_channels", "num_res_blocks", "channel_mult", "learn_sigma",
@@ -163,7 +166,8 @@ def _wanted(section: dict, keys: tuple[str, ...]) -> dict:
 
 def estimate(config: dict, bench_dir: str | Path = "results/bench",
              tflops: float = 40.0) -> dict:
-    """GPU-hours and job counts per stage, each part with its basis."""
+    """GPU-hours and job counts per stage, each part with its basis, and every job of the DAG
+    (`jobs`: stage, output, needs, GPU-hours) for the makespan (harness.makespan)."""
     check_number("tflops", tflops, exclusive_minimum=0)
     plan = wp.build_plan(config)
     rate = tflops * 1e12
@@ -174,44 +178,43 @@ def estimate(config: dict, bench_dir: str | Path = "results/bench",
     t, s = config["training"], config["sampling"]
     train_wanted = _wanted(t, (*EXECUTION_KEYS, "fused_optimizer"))
     sample_wanted = _wanted(s, EXECUTION_KEYS)
-    stages: dict[str, dict] = {}
+    inception = f"Inception FLOPs at {tflops:g} TFLOP/s"
 
-    def add(stage: str, secs: float, basis: str) -> None:
-        st = stages.setdefault(stage, {"jobs": 0, "gpu_hours": 0.0, "lines": {}})
+    def seconds(job: wp.Job) -> tuple[float, str | None]:
+        """Seconds of `job` on one GPU and their basis (None: a job not priced)."""
+        if job.stage in ("metrics", "refstats"):
+            return job.work * INCEPTION_FLOPS / rate, inception
+        if job.stage not in PRICED:
+            return 0.0, None
+        found = (rates[job.dataset].train(train_wanted, t["batch_size"]) if job.stage == "train"
+                 else rates[job.dataset].forward(sample_wanted, s["batch_size"]))
+        if found:
+            return job.work / found[0], found[1]
+        factor = TRAIN_FACTOR if job.stage == "train" else 1.0
+        return (job.work * factor * flops[job.dataset] / rate,
+                f"FLOPs at {tflops:g} TFLOP/s (no CUDA record of this model)")
+
+    stages: dict[str, dict] = {}
+    jobs = []
+    images = {name: dataset_count(config, name) for name in names}
+    for job in wp.dag_jobs(config, plan, images):
+        secs, basis = seconds(job)
+        jobs.append({"stage": job.stage, "output": job.output, "needs": list(job.needs),
+                     "gpu_hours": secs / 3600})
+        if basis is None:
+            continue
+        st = stages.setdefault(job.stage, {"jobs": 0, "gpu_hours": 0.0, "lines": {}})
         line = st["lines"].setdefault(basis, {"jobs": 0, "gpu_hours": 0.0})
         for item in (st, line):
             item["jobs"] += 1
             item["gpu_hours"] += secs / 3600
-
-    def network(name: str, images: float, kind: str) -> tuple[float, str]:
-        """Seconds for `images` training images or network evaluations on `name`'s model."""
-        found = (rates[name].train(train_wanted, t["batch_size"]) if kind == "train" else
-                 rates[name].forward(sample_wanted, s["batch_size"]))
-        if found:
-            return images / found[0], found[1]
-        factor = TRAIN_FACTOR if kind == "train" else 1.0
-        return (images * factor * flops[name] / rate,
-                f"FLOPs at {tflops:g} TFLOP/s (no CUDA record of this model)")
-
-    for run in plan.runs:
-        steps = max(wp.eval_iterations(config, plan, run))
-        add("train", *network(run[0], steps * t["batch_size"], "train"))
-    inception = f"Inception FLOPs at {tflops:g} TFLOP/s"
-    for cell in plan.unique_cells():
-        add("sample", *network(cell.dataset, s["num_samples"] * cell.steps, "forward"))
-        add("metrics", s["num_samples"] * INCEPTION_FLOPS / rate, inception)
-    for name in names:
-        add("refstats", dataset_count(config, name) * INCEPTION_FLOPS / rate, inception)
-    a = config["analysis"]
-    for item in plan.analysis:
-        forwards = a["num_images"] * -(-config["diffusion"]["steps"] // a["stride"])
-        add("analysis", *network(item["dataset"], forwards, "forward"))
+    stages = {k: stages[k] for k in PRICED if k in stages}
     for st in stages.values():
         st["basis"] = sorted(st["lines"])
     total = sum(st["gpu_hours"] for st in stages.values())
     return {"stages": stages, "total_gpu_hours": total, "tflops_assumed": tflops,
             "cuda_records": len(records),
-            "model_gflops": {k: v / 1e9 for k, v in sorted(flops.items())}}
+            "model_gflops": {k: v / 1e9 for k, v in sorted(flops.items())}, "jobs": jobs}
 
 
 def format_table(result: dict) -> str:

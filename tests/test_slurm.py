@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 PROFILE = REPO / "workflow" / "profiles" / "slurm"
 SMOKE = Path("workflow/config/smoke.yaml")
 GPU_STAGE = "analysis"  # the stage that asks for a GPU in the end-to-end run
-CPU_RULES = {"prepare", "report", "plan", "all"}  # stages without GPUs in the paper preset
+CPU_RULES = {"prepare", "report", "plan", "all", "merge_samples"}  # no GPUs in the paper preset
 USABLE_NODE_STATES = {"idle", "mixed", "allocated", "completing"}
 
 

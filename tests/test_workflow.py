@@ -200,7 +200,9 @@ def test_paper_dag(tmp_path):
                      "--config", f"data_root={root}"], tmp_path)
     counts = job_counts(out.stdout)
     assert counts["train"] >= 26 and counts["metrics"] >= 82
-    assert counts["sample"] == counts["metrics"]
+    # Eight shard jobs and a merge per cell (sampling.shards: 8).
+    assert counts["sample_shard"] == 8 * counts["metrics"] and "sample" not in counts
+    assert counts["merge_samples"] == counts["metrics"]
     assert counts["refstats"] == counts["prepare"] == 6  # once per dataset
     assert counts["analyze"] == 5 and counts["report"] == 1
 
@@ -404,5 +406,5 @@ def test_every_rule_has_log_resources_retries_and_environment():
                 assert "    retries:" in body, f"{path.name}: rule {name}"
                 assert "    conda:\n        HARNESS_ENV" in body, f"{path.name}: rule {name}"
             seen.append(name)
-    assert sorted(seen) == ["analyze", "metrics", "plan", "prepare", "refstats", "report",
-                            "sample", "train"]
+    assert sorted(seen) == ["analyze", "merge_samples", "metrics", "plan", "prepare",
+                            "refstats", "report", "sample", "sample_shard", "train"]

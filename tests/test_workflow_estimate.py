@@ -24,7 +24,9 @@ def test_estimate_counts_jobs_and_prefers_bench(tmp_path):
     plan = wp.build_plan(config)
     result = estimate(config, tmp_path, tflops=10)
     stages = result["stages"]
-    assert stages["train"]["jobs"] == len(plan.runs)
+    # One training job per segment (EMA checkpoint) of each run, as the DAG has them.
+    assert stages["train"]["jobs"] == sum(len(wp.eval_iterations(config, plan, run))
+                                          for run in plan.runs)
     assert stages["sample"]["jobs"] == stages["metrics"]["jobs"] == len(plan.unique_cells())
     assert stages["refstats"]["jobs"] == 2 and stages["analysis"]["jobs"] == len(plan.analysis)
     assert all("FLOPs" in b for s in stages.values() for b in s["basis"])

@@ -40,7 +40,8 @@ def test_gpu_preset_fits_one_gpu_evening(tmp_path):
     stages = result["stages"]
     assert result["total_gpu_hours"] <= BUDGET_GPU_HOURS
     assert stages["train"]["gpu_hours"] > 0.7 * result["total_gpu_hours"]
-    assert stages["train"]["jobs"] == 15 and stages["sample"]["jobs"] == 33
+    # 15 runs, one job per EMA checkpoint: Fig. 7a's two runs also stop at 6k iterations.
+    assert stages["train"]["jobs"] == 17 and stages["sample"]["jobs"] == 33
 
 
 def test_gpu_preset_dry_run(tmp_path):

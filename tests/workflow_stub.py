@@ -49,6 +49,12 @@ def main(argv: list[str]) -> None:
                 f.write(f"end {os.environ['CUDA_VISIBLE_DEVICES']} {os.getpid()}\n")
         assert os.path.exists(opt(args, "--checkpoint")), opt(args, "--checkpoint")
         touch(opt(args, "--out"))
+        if "--shard" not in args:  # a shard job writes no grid
+            touch(opt(args, "--grid"))
+    elif verb == "merge-samples":
+        shards = [a for a in args if a.endswith(".npz") and a != opt(args, "--out")]
+        assert shards and all(os.path.exists(s) for s in shards), shards
+        touch(opt(args, "--out"))
         touch(opt(args, "--grid"))
     elif verb == "metrics":
         touch(opt(args, "--out"), json.dumps({"status": "ok"}))

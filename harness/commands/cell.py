@@ -44,13 +44,14 @@ def cell_command(table, dataset, configfiles, cores, no_report, dry_run, snakema
     """
     try:
         config = wp.load_config(list(configfiles))
-        cells = wp.select_cells(wp.build_plan(config), USES[table], dataset, **match)
+        plan = wp.build_plan(config)
+        cells = wp.select_cells(plan, USES[table], dataset, **match)
     except (ValueError, FileNotFoundError) as err:
         raise click.ClickException(str(err)) from err
     for c in cells:
         click.echo(f"cell: {c.stem}")
     cmd = wp.cell_command(cells, list(configfiles), cores, report=not no_report,
-                                     dry_run=dry_run, extra=list(snakemake_args))
+                          dry_run=dry_run, extra=list(snakemake_args), shards=plan.shards)
     click.echo("$ " + shlex.join(cmd), err=True)
     # The rules call `harness`: if it is not on PATH, use the one running now.
     env = dict(os.environ)

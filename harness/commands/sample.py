@@ -7,6 +7,7 @@ import click
 from harness.commands.options import Number, execution_options, pop_execution
 from harness.inputs import read_json
 from harness.sampling import SAMPLERS, SampleRequest, sample
+from harness.shards import parse_shard
 
 
 @click.command("sample")
@@ -23,7 +24,8 @@ from harness.sampling import SAMPLERS, SampleRequest, sample
               help="Does not change the samples: sample i has its own seed.")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
 @click.option("--out", required=True, type=click.Path(), help="Output .npz (ADM's format).")
-@click.option("--grid", required=True, type=click.Path(), help="Preview PNG (first 64).")
+@click.option("--grid", type=click.Path(),
+              help="Preview PNG (first 64); required unless --shard is given.")
 @click.option("--eta", default=0.0, show_default=True, type=Number(minimum=0, maximum=1),
               help="DDIM eta in [0, 1] (0: deterministic DDIM; 1: DDPM-like noise).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
@@ -35,12 +37,23 @@ from harness.sampling import SAMPLERS, SampleRequest, sample
               default=None, help="JSON with model_config and diffusion_config (e.g. a "
                                  "RUN/config.json), needed for plain ADM state dicts.")
 @click.option("--progress/--no-progress", default=True)
+@click.option("--shard", metavar="K/S",
+              help="Draw only shard K (0-based) of S: a contiguous range of whole batches of "
+                   "the --num-samples (meta 'shard' says which); `harness merge-samples` "
+                   "joins the S files into the one --out a single job writes.")
 @execution_options
-def sample_command(config_path, target, learn_sigma, **options) -> None:
+def sample_command(config_path, target, learn_sigma, shard, **options) -> None:
     """Sample images from an EMA checkpoint; resumable (finished batches in OUT.parts/).
 
     Pixels are quantised as ((x + 1) * 127.5).round().clamp(0, 255) to uint8.
     """
+    if shard is not None:
+        try:
+            options["shard"] = parse_shard(shard)
+        except ValueError as err:
+            raise click.BadParameter(str(err), param_hint="--shard") from None
+    elif not options["grid"]:
+        raise click.UsageError("Missing option '--grid' (needed unless --shard is given).")
     expect = {k: v for k, v in (("target", target), ("learn_sigma", learn_sigma))
               if v is not None}
     configs = {}

@@ -116,6 +116,8 @@ def cell_metrics(
             "sampling_wall_time_s": meta.get("wall_time_s"),
             "sampling_execution": meta.get("execution"),
             "training_execution": meta.get("training_execution"),
+            # Drawn by several jobs (harness merge-samples): each one's range, device, time.
+            **({"sampling_shards": meta["shards"]} if "shards" in meta else {}),
         },
     }
     for key in ("iteration", "sampler", "steps"):

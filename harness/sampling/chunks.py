@@ -72,9 +72,10 @@ class ChunkStore:
                 moved.append(aside)
         return moved
 
-    def missing(self, num_samples: int) -> list[int]:
-        """Sample indices in 0..num_samples-1 that no chunk holds yet."""
+    def missing(self, num_samples: int, first: int = 0) -> list[int]:
+        """Sample indices in first..num_samples-1 that no chunk holds yet."""
         done = np.zeros(num_samples, dtype=bool)
+        done[:first] = True
         for start, stop, _ in self.chunks():
             done[start:min(stop, num_samples)] = True
         return np.flatnonzero(~done).tolist()
@@ -88,10 +89,11 @@ class ChunkStore:
             arrays["labels"] = labels
         write_npz_atomic(self.dir / f"chunk_{start:07d}_{stop:07d}.npz", **arrays)
 
-    def merge(self, num_samples: int) -> tuple[np.ndarray, np.ndarray | None, float, list[str]]:
+    def merge(self, num_samples: int, first: int = 0
+              ) -> tuple[np.ndarray, np.ndarray | None, float, list[str]]:
         """All samples in order (images, labels, total wall time, devices); checks that the
-        chunks hold exactly samples 0..num_samples-1, each once."""
-        images, labels, wall, devices, expect = [], [], 0.0, [], 0
+        chunks hold exactly samples first..num_samples-1, each once."""
+        images, labels, wall, devices, expect = [], [], 0.0, [], first
         for start, stop, path in self.chunks():
             if start != expect:
                 raise RuntimeError(
@@ -106,9 +108,9 @@ class ChunkStore:
             devices.append(str(z["device"]))
             expect = stop
         total = sum(len(x) for x in images)
-        if expect != num_samples or total != num_samples:
-            raise RuntimeError(f"expected exactly {num_samples} samples in {self.dir}, "
-                               f"found {total}")
+        if expect != num_samples or total != num_samples - first:
+            raise RuntimeError(f"expected exactly {num_samples - first} samples in "
+                               f"{self.dir}, found {total}")
         all_labels = np.concatenate(labels) if labels else None
         return np.concatenate(images), all_labels, wall, sorted(set(devices))
 

@@ -34,6 +34,7 @@ from harness.runtime.execution import NUMERIC_FIELDS, memory_format
 from harness.sampling.chunks import ChunkStore, batches_of
 from harness.sampling.images import save_grid, save_message, to_uint8
 from harness.sampling.noise import PerSampleNoise
+from harness.shards import shard_ranges
 from harness.training.status import no_weights_reason
 
 SAMPLERS = ("ddpm", "ddim")
@@ -49,7 +50,7 @@ class SampleRequest:
     batch_size: int
     seed: int
     out: str
-    grid: str
+    grid: str | None  # None: no preview (a shard's job; the merge draws the cell's grid)
     eta: float = 0.0
     device: str = "auto"
     expect_diffusion: dict | None = None  # e.g. {"target": "eps", "learn_sigma": True}
@@ -57,6 +58,7 @@ class SampleRequest:
     diffusion_config: dict | None = None
     progress: bool = True
     execution: Execution = Execution()
+    shard: tuple[int, int] | None = None  # (K, S): draw only shard K of S (harness.shards)
 
     def __post_init__(self) -> None:
         if self.sampler not in SAMPLERS:
@@ -70,6 +72,27 @@ class SampleRequest:
         check_number("seed", self.seed, integer=True, minimum=0)
         # eta > 1 can ask DDIM for more noise than x_{t-1} has (a square root of a negative).
         check_number("eta", self.eta, minimum=0, maximum=1)
+        if self.shard is not None:
+            index, count = self.shard
+            if not 0 <= index < count:
+                raise ValueError(f"shard {index}/{count}: K/S needs 0 <= K < S")
+            shard_ranges(self.num_samples, self.batch_size, count)
+
+    @property
+    def samples(self) -> range:
+        """The sample indices this request draws: all, or its shard's."""
+        if self.shard is None:
+            return range(self.num_samples)
+        index, count = self.shard
+        return shard_ranges(self.num_samples, self.batch_size, count)[index]
+
+    def shard_meta(self) -> dict:
+        """meta["shard"] of a shard's file ({} unsharded): which part of the cell it holds."""
+        if self.shard is None:
+            return {}
+        part = self.samples
+        return {"shard": {"index": self.shard[0], "count": self.shard[1], "start": part.start,
+                          "stop": part.stop}}
 
 
 def respacing(sampler: str, steps: int) -> str:
@@ -85,14 +108,15 @@ def _sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def _write(req: SampleRequest, images: np.ndarray, labels: np.ndarray | None,
-           meta: dict) -> None:
+def write_samples(out: str | Path, images: np.ndarray, labels: np.ndarray | None,
+                  meta: dict) -> None:
+    """The samples file: ADM's npz (arr_0 images, arr_1 labels) and `meta` as JSON."""
     arrays = {"arr_0": images}
     if labels is not None:
         arrays["arr_1"] = labels.astype(np.int64)
     arrays["meta"] = np.array(json.dumps(meta, sort_keys=True))
-    Path(req.out).parent.mkdir(parents=True, exist_ok=True)
-    write_npz_atomic(req.out, **arrays)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    write_npz_atomic(out, **arrays)
 
 
 def _diverged(req: SampleRequest, message: str) -> dict:
@@ -107,10 +131,12 @@ def _diverged(req: SampleRequest, message: str) -> dict:
     meta = {"checkpoint": str(req.checkpoint), "iteration": None, "ema_rate": None,
             "sampler": req.sampler, "steps": req.steps, "eta": req.eta, "seed": req.seed,
             "num_samples": 0, "status": message, "model_config": model_config,
-            "diffusion_config": diffusion_config, "wall_time_s": 0.0, "device": None}
+            "diffusion_config": diffusion_config, "wall_time_s": 0.0, "device": None,
+            **req.shard_meta()}
     labels = (np.zeros(0, np.int64) if (model_config or {}).get("class_cond") else None)
-    _write(req, np.zeros((0, size, size, 3), np.uint8), labels, meta)
-    save_message(req.grid, message)
+    write_samples(req.out, np.zeros((0, size, size, 3), np.uint8), labels, meta)
+    if req.grid:
+        save_message(req.grid, message)
     return meta
 
 
@@ -136,7 +162,8 @@ def sample(req: SampleRequest) -> dict:
     The process of rank 0 holds the output's lock throughout: a second `harness sample` to the
     same output is refused, naming the holder."""
     check_output_path(req.out, "samples output")
-    check_output_path(req.grid, "grid output")
+    if req.grid:
+        check_output_path(req.grid, "grid output")
     with numerics(req.execution):  # before CUDA starts: the cuBLAS workspace setting
         if distributed.launched_rank() != 0:
             return _sample(req)
@@ -178,13 +205,16 @@ def _sample(req: SampleRequest) -> dict:
                "num_samples": req.num_samples,
                "device_type": device.type,  # CPU and CUDA noise streams differ
                **{k: getattr(req.execution, k) for k in NUMERIC_FIELDS}}
+    part = req.samples
+    if req.shard is not None:  # an unsharded request keeps its old form: its chunks resume
+        request["samples"] = [part.start, part.stop]
     if info.is_main:  # before the others look: may empty a stale folder, sets bad chunks aside
         ChunkStore(req.out, request).set_aside_unreadable()
     distributed.barrier(info)
     store = ChunkStore(req.out, request)
-    todo = store.missing(req.num_samples)
+    todo = store.missing(part.stop, part.start)
     mine = batches_of(todo, req.batch_size)[info.rank::info.world_size]
-    bar = tqdm(total=req.num_samples, initial=req.num_samples - len(todo), unit="img",
+    bar = tqdm(total=len(part), initial=len(part) - len(todo), unit="img",
                desc=f"sample {req.sampler}{req.steps}",
                disable=not (req.progress and info.is_main))
     for batch in mine:
@@ -214,7 +244,7 @@ def _sample(req: SampleRequest) -> dict:
         distributed.shutdown(info)
         return {"status": "ok", "num_samples": sum(len(b) for b in mine), "rank": info.rank}
 
-    images, labels, wall, devices = store.merge(req.num_samples)
+    images, labels, wall, devices = store.merge(part.stop, part.start)
     stored = ckpt.meta or {}
     meta = {"checkpoint": str(req.checkpoint), "iteration": stored.get("step"),
             "ema_rate": stored.get("ema_rate"), "sampler": req.sampler,
@@ -225,9 +255,10 @@ def _sample(req: SampleRequest) -> dict:
             "device": ",".join(devices), "quantisation": QUANTISATION,
             "checkpoint_sha256": checkpoint_sha256,
             "execution": {**req.execution.as_dict(), "compiled": network.compiled},
-            "training_execution": training_execution(req.checkpoint)}
-    _write(req, images, labels, meta)
-    save_grid(images, req.grid)
+            "training_execution": training_execution(req.checkpoint), **req.shard_meta()}
+    write_samples(req.out, images, labels, meta)
+    if req.grid:
+        save_grid(images, req.grid)
     store.remove()
     distributed.shutdown(info)
     return meta

@@ -1,8 +1,8 @@
 """The workflow as a library: its config (schema, loading, validation), its plan (every cell,
 training run and analysis a config asks for, and their paths), training's one job per
-checkpoint, and `harness cell`'s selection. Shared by the Snakemake rules, `harness cell` and
-`harness estimate`, so the three agree on every path; nothing here imports torch (the
-Snakefile is parsed for every workflow command and SLURM job)."""
+checkpoint, the jobs as a graph, and `harness cell`'s selection. Shared by the Snakemake
+rules, `harness cell` and `harness estimate`, so the three agree on every path; nothing here
+imports torch (the Snakefile is parsed for every workflow command and SLURM job)."""
 
 from harness.workflow.cell import cell_command, select_cells
 from harness.workflow.config import (
@@ -13,6 +13,7 @@ from harness.workflow.config import (
     load_schema,
     validate_config,
 )
+from harness.workflow.jobs import Job, dag_jobs, sample_jobs
 from harness.workflow.plan import (
     ANALYSES,
     CONTROL_SEED_OFFSET,
@@ -47,11 +48,12 @@ from harness.workflow.train import (
 )
 
 __all__ = [
-    "ANALYSES", "CONTROL_SEED_OFFSET", "ROOT", "SCHEMA_PATH", "USES", "Cell", "Plan", "Run",
-    "build_plan", "cell_command", "cell_hash", "check_config", "data_problems",
+    "ANALYSES", "CONTROL_SEED_OFFSET", "ROOT", "SCHEMA_PATH", "USES", "Cell", "Job", "Plan",
+    "Run", "build_plan", "cell_command", "cell_hash", "check_config", "dag_jobs", "data_problems",
     "checkpoint_path", "cli_args", "data_source", "digest", "ema_rate_name", "eval_iterations",
     "known_weightings", "load_config", "load_schema", "model_config", "plan_json",
-    "previous_iteration", "replicate_of", "run_dir", "run_hash", "run_path", "sample_seed",
+    "previous_iteration", "replicate_of", "run_dir", "run_hash", "run_path", "sample_jobs",
+    "sample_seed",
     "segment_iterations", "select_cells", "statistics_settings", "unreachable_checkpoints",
     "validate_config", "write_plan",
 ]

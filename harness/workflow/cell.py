@@ -41,21 +41,25 @@ def select_cells(plan: Plan, use: str, dataset: str | None = None, **match: Any)
 
 def cell_command(cells: list[Cell], configfiles: list[str], cores: str = "all",
                  report: bool = True, dry_run: bool = False,
-                 extra: list[str] | None = None) -> list[str]:
+                 extra: list[str] | None = None,
+                 shards: dict[Cell, int] | None = None) -> list[str]:
     """The snakemake command that recomputes `cells` (sample + metrics) and the report.
 
     Only file modification times trigger reruns (`--rerun-triggers mtime`) and the inputs of
     `train`/`refstats` are considered ancient, so an existing checkpoint is never retrained
     even if config parameters or the data's timestamps changed; `--forcerun` on the samples
-    makes the cell's sample job (and so its metrics and the report) run again.
+    (and on the shard files of a cell that `shards`, the plan's, splits over several jobs)
+    makes the cell's sampling jobs (and so its metrics and the report) run again.
     """
+    shards = shards or {}
+    samples = [p for c in cells for p in [c.samples_path(), *c.shard_paths(shards.get(c, 1))]]
     targets = [c.metrics_path() for c in cells] + (["reports/report.html"] if report else [])
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
            "--cores", str(cores), "--configfile", *configfiles,
            "--rerun-triggers", "mtime", "--rerun-incomplete",
            "--consider-ancient", "train=images,manifest,previous", "refstats=images,manifest",
            "analyze=checkpoint,images,manifest",
-           "--forcerun", *[c.samples_path() for c in cells]]
+           "--forcerun", *samples]
     if dry_run:
         cmd.append("--dry-run")
     return cmd + list(extra or []) + ["--", *targets]

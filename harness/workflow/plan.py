@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.shards import shard_ranges
 from harness.workflow.config import known_weightings
 
 USES = ("table1", "table2", "table3", "table4", "fig7a", "fig7b", "seed_noise")
@@ -52,6 +53,12 @@ class Cell:
     def grid_path(self) -> str:
         return f"results/samples/{self.stem}.png"
 
+    def shard_paths(self, count: int) -> list[str]:
+        """The files of the `count` jobs drawing this cell's samples (none for one job)."""
+        if count == 1:
+            return []
+        return [f"results/samples/{self.stem}.shards/{k}of{count}.npz" for k in range(count)]
+
 
 Run = tuple[str, str, str, int]  # (dataset, target, weighting, training seed)
 
@@ -83,6 +90,7 @@ class Plan:
     cells: list[dict] = field(default_factory=list)  # plan.json cells (+ "_cell")
     runs: dict[Run, set[int]] = field(default_factory=dict)
     analysis: list[dict] = field(default_factory=list)
+    shards: dict[Cell, int] = field(default_factory=dict)  # jobs drawing each cell's samples
 
     def unique_cells(self) -> list[Cell]:
         return sorted({c["_cell"] for c in self.cells}, key=lambda c: c.stem)
@@ -123,6 +131,14 @@ def _check_weighting(weighting: str, key: str) -> None:
             f"{key}: unknown weighting '{weighting}'; choose from {list(known_weightings())}")
 
 
+def _check_shards(config: dict, shards: int, key: str) -> None:
+    s = config["sampling"]
+    try:
+        shard_ranges(s["num_samples"], s["batch_size"], shards)
+    except ValueError as err:
+        raise ValueError(f"{key}: {err} (sampling.num_samples, sampling.batch_size)") from None
+
+
 def check_config(config: dict) -> None:
     """Cross-field checks the schema cannot express; raise ValueError naming the key."""
     n, k = config["sampling"]["num_samples"], config["metrics"]["kid_subset_size"]
@@ -130,6 +146,7 @@ def check_config(config: dict) -> None:
         raise ValueError(
             f"sampling.num_samples ({n}) is smaller than metrics.kid_subset_size ({k})"
         )
+    _check_shards(config, config["sampling"]["shards"], "sampling.shards")
     for name, ds in config["datasets"].items():
         if ds["source"].startswith("builtin:") and not ds.get("count"):
             raise ValueError(f"datasets.{name}.count: required for source '{ds['source']}'")
@@ -171,6 +188,8 @@ def build_plan(config: dict) -> Plan:
         _check_steps(config, steps, f"{key}.steps")
         paper = paper_dataset or config["datasets"][dataset].get("stands_for")
         offset = CONTROL_SEED_OFFSET if arm == "control" else 0
+        shards = exp.get("shards") or config["sampling"]["shards"]
+        _check_shards(config, shards, f"experiments.{use}.shards")
         for r in range(exp.get("replicates") or config["replicates"]):
             seed = base_seed + offset + r
             it = default_it if iteration is None else iteration
@@ -187,6 +206,7 @@ def build_plan(config: dict) -> Plan:
                 plan.cells.append(entry)
             if use not in merged[ident]["uses"]:
                 merged[ident]["uses"].append(use)
+            plan.shards[cell] = max(plan.shards.get(cell, 1), shards)
 
     for use in ("table1", "table2"):
         exp = exps.get(use)
@@ -295,6 +315,14 @@ def digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def _without_shards(config: dict) -> dict:
+    """The config less its shard counts, which change how many jobs sample, not the samples."""
+    exps = {name: {k: v for k, v in exp.items() if k != "shards"} if isinstance(exp, dict)
+            else exp for name, exp in config["experiments"].items()}
+    sampling = {k: v for k, v in config["sampling"].items() if k != "shards"}
+    return {**config, "sampling": sampling, "experiments": exps}
+
+
 def run_hash(config: dict, dataset: str) -> str:
     """Hash of everything that determines a training run of `dataset` (not the other datasets)."""
     return digest({"dataset": config["datasets"][dataset], "model": model_config(config, dataset),
@@ -303,8 +331,8 @@ def run_hash(config: dict, dataset: str) -> str:
 
 def cell_hash(config: dict, dataset: str) -> str:
     """Hash of everything that determines a cell's number (run + sampling + metrics protocol)."""
-    return digest({"run": run_hash(config, dataset), "sampling": config["sampling"],
-                   "metrics": config["metrics"]})
+    return digest({"run": run_hash(config, dataset),
+                   "sampling": _without_shards(config)["sampling"], "metrics": config["metrics"]})
 
 
 def plan_json(config: dict, plan: Plan, code_commit: str) -> dict:
@@ -313,7 +341,7 @@ def plan_json(config: dict, plan: Plan, code_commit: str) -> dict:
     return {
         "preset": config["preset"],
         "scale": config["scale"],
-        "config_hash": digest(config),
+        "config_hash": digest(_without_shards(config)),
         "code_commit": code_commit,
         "datasets": {
             name: {k: config["datasets"][name].get(k)

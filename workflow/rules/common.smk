@@ -12,6 +12,9 @@ wp.validate_config(config)
 PLAN = wp.build_plan(config)
 CELLS = PLAN.unique_cells()
 RUNS = sorted(PLAN.runs)
+# Cells whose samples several jobs draw (sampling.shards, experiments.<name>.shards > 1):
+# stem -> the shard files (workflow/rules/sample.smk).
+SHARD_FILES = {c.stem: c.shard_paths(PLAN.shards[c]) for c in CELLS if PLAN.shards[c] > 1}
 UNREACHABLE = wp.unreachable_checkpoints(config, PLAN)
 if UNREACHABLE:
     raise ValueError("\n".join(UNREACHABLE))
@@ -65,18 +68,19 @@ def res(stage, key):
     return config["resources"][stage][key]
 
 
-def job_resources(stage):
+def job_resources(stage, gpus=True):
     """A rule's resources: what the local scheduler counts and what SLURM is asked for. Keys
     the config leaves empty are left out, so that the executor's own defaults apply
     (--default-resources slurm_account=..., the cluster's default partition); CPU-only stages
-    carry no gpu key at all (some executors reject gpu=0)."""
+    (and gpus=False: a stage's CPU-only step) carry no gpu key at all (some executors reject
+    gpu=0)."""
     out = dict(
         cpus_per_task=res(stage, "cpus"),
         mem_mb=res(stage, "mem_mb"),
         disk_mb=res(stage, "disk_mb"),
         runtime=res(stage, "runtime"),
     )
-    if res(stage, "gpus"):
+    if gpus and res(stage, "gpus"):
         out["gpu"] = res(stage, "gpus")
         if config["slurm_gpu_model"]:
             out["gpu_model"] = config["slurm_gpu_model"]

@@ -1,0 +1,90 @@
+"""The workflow's jobs as a graph: each job's stage, output, the jobs it waits for and the work
+it does, in the units `harness estimate` prices (training images, network calls, Inception
+images). The same jobs, outputs and dependencies as workflow/rules/*.smk declare; a pure
+function of a validated config and its plan. plan.json's job is left out: it costs nothing
+and waits for nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.shards import shard_ranges
+from harness.workflow.plan import Cell, Plan, eval_iterations
+from harness.workflow.train import checkpoint_path, previous_iteration
+
+REPORT = "reports/report.html"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One job of the DAG. `stage` names its `resources.<stage>` (merge: sampling's, without
+    GPUs); `work` is training images (train), network calls (sample, analysis) or Inception
+    images (metrics, refstats), and 0 for jobs the estimate does not price (data, merge,
+    report)."""
+
+    stage: str
+    output: str
+    dataset: str | None
+    work: float
+    needs: tuple[str, ...] = ()
+
+
+def data_output(dataset: str) -> str:
+    return f"results/data/{dataset}.json"
+
+
+def refstats_output(dataset: str) -> str:
+    return f"results/refstats/{dataset}.npz"
+
+
+def sample_jobs(config: dict, plan: Plan, cell: Cell) -> list[Job]:
+    """The jobs drawing `cell`'s samples: one, or its shards and their merge."""
+    s = config["sampling"]
+    run = (cell.dataset, cell.target, cell.weighting, cell.seed)
+    checkpoint = checkpoint_path(config, run, cell.iteration)
+    count = plan.shards.get(cell, 1)
+    if count == 1:
+        return [Job("sample", cell.samples_path(), cell.dataset,
+                    s["num_samples"] * cell.steps, (checkpoint,))]
+    parts = shard_ranges(s["num_samples"], s["batch_size"], count)
+    shards = [Job("sample", path, cell.dataset, len(part) * cell.steps, (checkpoint,))
+              for path, part in zip(cell.shard_paths(count), parts, strict=True)]
+    return [*shards, Job("merge", cell.samples_path(), None, 0,
+                         tuple(j.output for j in shards))]
+
+
+def dag_jobs(config: dict, plan: Plan, dataset_images: dict[str, int] | None = None
+             ) -> list[Job]:
+    """Every job of the config's DAG, each after the jobs whose outputs it reads;
+    `dataset_images` (images per dataset: refstats' work) is looked up by the caller, since
+    the dataset registry loads torch."""
+    jobs: list[Job] = []
+    t, a = config["training"], config["analysis"]
+    names = sorted({run[0] for run in plan.runs})
+    for name in names:
+        jobs.append(Job("data", data_output(name), name, 0))
+        jobs.append(Job("refstats", refstats_output(name), name,
+                        (dataset_images or {}).get(name, 0), (data_output(name),)))
+    for run in sorted(plan.runs):
+        for it in eval_iterations(config, plan, run):
+            before = previous_iteration(config, plan, run, it)
+            needs = (data_output(run[0]),) + (
+                (checkpoint_path(config, run, before),) if before is not None else ())
+            jobs.append(Job("train", checkpoint_path(config, run, it), run[0],
+                            (it - (before or 0)) * t["batch_size"], needs))
+    for cell in plan.unique_cells():
+        jobs += sample_jobs(config, plan, cell)
+        jobs.append(Job("metrics", cell.metrics_path(), cell.dataset,
+                        config["sampling"]["num_samples"],
+                        (cell.samples_path(), refstats_output(cell.dataset))))
+    forwards = a["num_images"] * -(-config["diffusion"]["steps"] // a["stride"])
+    for item in plan.analysis:
+        run = (item["dataset"], item["target"], item["weighting"], item["seed"])
+        jobs.append(Job("analysis", item["mse"], item["dataset"], forwards,
+                        (checkpoint_path(config, run, item["iteration"]),
+                         data_output(item["dataset"]))))
+    last = [checkpoint_path(config, run, max(eval_iterations(config, plan, run)))
+            for run in sorted(plan.runs)]
+    finals = [j.output for j in jobs if j.stage in ("metrics", "analysis")]
+    jobs.append(Job("report", REPORT, None, 0, tuple(finals + last)))
+    return jobs
