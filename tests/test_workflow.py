@@ -204,7 +204,8 @@ def test_paper_dag(tmp_path):
     assert counts["sample_shard"] == 8 * counts["metrics"] and "sample" not in counts
     assert counts["merge_samples"] == counts["metrics"]
     assert counts["refstats"] == counts["prepare"] == 6  # once per dataset
-    assert counts["analyze"] == 5 and counts["report"] == 1
+    # Fig. 4's Constant and Ours at 3 seeds, Fig. 10's P2, Min-SNR and 1/SNR at one.
+    assert counts["analyze"] == 9 and counts["report"] == 1
 
 
 def test_default_config_is_quick_and_not_merged(tmp_path):

@@ -56,5 +56,5 @@ def test_gpu_preset_dry_run(tmp_path):
     table = out.stdout.split("Job stats:")[1].split("\n\n")[0]
     jobs = {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
     assert jobs["sample"] == jobs["metrics"] == 33
-    assert jobs["prepare"] == jobs["refstats"] == 1 and jobs["analyze"] == 2
+    assert jobs["prepare"] == jobs["refstats"] == 1 and jobs["analyze"] == 2 * 3  # 3 seeds
     assert jobs["train"] >= 15  # one job per run, or per EMA checkpoint

@@ -36,8 +36,9 @@ def test_each_slot_has_one_entry_per_replicate_with_paired_seeds():
     config = smoke(lambda c: (c["training"].update(seed=5), c["sampling"].update(seed=40)))
     plan = wp.build_plan(config)
     for use in wp.USES:
+        want = [0, 1, 2] if use == "seed_noise" else [0, 1]  # smoke's subset has 3 seeds
         for key, entries in slots(plan, use).items():
-            assert sorted(e["replicate"] for e in entries) == [0, 1], (use, key)
+            assert sorted(e["replicate"] for e in entries) == want, (use, key)
             for e in entries:  # replicate r: training seed 5 + r, sampling seed 40 + r
                 assert (e["seed"], e["sample_seed"]) == (5 + e["replicate"], 40 + e["replicate"])
                 assert f"/seed{e['seed']}/" in e["metrics"] and f"/seed{e['seed']}/" in e["grid"]
@@ -47,7 +48,7 @@ def test_each_slot_has_one_entry_per_replicate_with_paired_seeds():
     for c in t1:
         by_r[c["replicate"]].add((c["seed"], c["sample_seed"]))
     assert all(len(seeds) == 1 for seeds in by_r.values()) and len(by_r) == 2
-    assert {run[3] for run in plan.runs} == {5, 6, 1005, 1006}
+    assert {run[3] for run in plan.runs} == {5, 6, 7, 1005, 1006}  # 7: the seed-noise subset
 
 
 def test_calibration_arms_share_the_main_runs_and_pair_the_control():
@@ -72,7 +73,7 @@ def test_calibration_arms_share_the_main_runs_and_pair_the_control():
 
 
 def test_experiment_replicates_override_the_global_count():
-    config = smoke(lambda c: (c.update(replicates=1),
+    config = smoke(lambda c: (c.update(replicates=1), c["experiments"].pop("seed_noise"),
                               c["experiments"]["fig7b"].update(replicates=3)))
     plan = wp.build_plan(config)
     assert {len(v) for v in slots(plan, "table1").values()} == {1}
@@ -116,13 +117,18 @@ def test_bad_replicate_settings_name_the_key(bad, message):
 
 def test_estimate_counts_replicate_runs_and_cells(tmp_path):
     def config(n):
-        return smoke(lambda c: (c.update(replicates=n), c["experiments"].pop("calibration")))
+        return smoke(lambda c: (c.update(replicates=n), c["experiments"].pop("calibration"),
+                                c["experiments"].pop("seed_noise")))
 
     one, three = estimate(config(1), tmp_path, 10), estimate(config(3), tmp_path, 10)
-    plan1 = wp.build_plan(config(1))
-    analysis_only = {run for run in plan1.runs if run[2] == "snr"}  # Fig. 10's 1/SNR run
-    cell_runs = len(plan1.runs) - len(analysis_only)
-    assert three["stages"]["train"]["jobs"] == 3 * cell_runs + len(analysis_only)
+    # Every training job (one per checkpoint segment) is repeated per seed, except those of
+    # Fig. 10's 1/SNR run, which has analyses only (replicate 0).
+    def train_jobs(result: dict, snr: bool) -> int:
+        return sum(1 for j in result["jobs"] if j["stage"] == "train"
+                   and ("/eps-snr/" in j["output"]) == snr)
+
+    assert train_jobs(three, False) == 3 * train_jobs(one, False)
+    assert train_jobs(three, True) == train_jobs(one, True) > 0
     for stage in ("sample", "metrics"):
         assert three["stages"][stage]["jobs"] == 3 * one["stages"][stage]["jobs"]
         assert three["stages"][stage]["gpu_hours"] == pytest.approx(
