@@ -16,6 +16,7 @@ from harness import paper  # noqa: E402
 from harness.diffusion.schedule import alphas_cumprod, get_named_beta_schedule, snr  # noqa: E402
 from harness.diffusion.weighting import weight_curve  # noqa: E402
 from harness.report.evidence import Evidence, Obs  # noqa: E402
+from harness.report.mse import analysed_curves, curve_band  # noqa: E402
 from harness.report.tables import WEIGHTING_LABELS  # noqa: E402
 
 COLORS = {"initial": "#555555", "constant": "#1f77b4", "p2": "#2ca02c", "min_snr": "#9467bd",
@@ -88,15 +89,21 @@ def fig5_weightings(assets: Path) -> Figure:
                   "harness.diffusion.weighting.", png, svg)
 
 
-def _mse_entries(ev: Evidence, figure: str) -> dict[str, dict]:
-    out: dict[str, dict] = {}
-    for entry in ev.analysis():
-        if figure in entry.get("figure", []) and entry.get("mse_data"):
-            key = entry.get("weighting")
-            if entry.get("target", "eps") != "eps":
-                key = f"{entry.get('target')}-{key}"
-            out.setdefault(key, entry["mse_data"])
-    return out
+def _curve(ax: plt.Axes, by_seed: dict[int, dict], label: str, color: str | None,
+           keep=None, **style) -> None:
+    """A weighting's MSE curve with its 95% band (harness.report.mse.curve_band): over seeds
+    where several were analysed, else over the analysed images."""
+    band = curve_band(by_seed)
+    if band is None:  # files without per-image values: the curve alone
+        first = by_seed[min(by_seed)]
+        t, mean = np.asarray(first["t"]), np.asarray(first["mse"])
+        low = high = None
+    else:
+        t, mean, low, high = band
+    sel = keep(t) if keep is not None else slice(None)
+    ax.plot(t[sel], mean[sel], label=label, color=color, **style)
+    if low is not None:
+        ax.fill_between(t[sel], low[sel], high[sel], color=color, alpha=0.2, lw=0)
 
 
 def _diverged_note(ev: Evidence, figure: str, drawn: tuple[str, ...] | None = None) -> str:
@@ -111,8 +118,10 @@ def fig4_mse(ev: Evidence, assets: Path) -> Figure:
     """Fig. 4: MSE(output, noise) vs t for Constant and Ours, and Initial = MSE(x_t, noise)."""
     fig_ = Figure("fig4", "Fig. 4: MSE between prediction and noise vs t",
                   "Initial = MSE(x_t, ε): what a network that 'does nothing' scores. Right: "
-                  "zoom on t > 900 where the paper finds Constant above Initial.", wide=True)
-    data = _mse_entries(ev, "fig4")
+                  "zoom on t > 900 where the paper finds Constant above Initial. Bands: 95% "
+                  "intervals over the analysed training seeds, or over the analysed images "
+                  "(bootstrap) where one seed was analysed.", wide=True)
+    data = analysed_curves(ev, "fig4", eps_only=False)
     fig_.note = _diverged_note(ev, "fig4", drawn=("constant", "debias"))
     if not data:
         fig_.note = "; ".join(x for x in ("not run: no analysis results (mse.json) for Fig. 4",
@@ -120,7 +129,8 @@ def fig4_mse(ev: Evidence, assets: Path) -> Figure:
         return fig_
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-        first = next(iter(data.values()))
+        by_seed = next(iter(data.values()))
+        first = by_seed[min(by_seed)]
         for ax, zoom in zip(axes, (False, True), strict=True):
             t = np.asarray(first["t"])
             sel = t > 900 if zoom else slice(None)
@@ -128,10 +138,8 @@ def fig4_mse(ev: Evidence, assets: Path) -> Figure:
                     color=COLORS["initial"], ls="--")
             for w in ("constant", "debias"):
                 if w in data:
-                    tt, m = np.asarray(data[w]["t"]), np.asarray(data[w]["mse"])
-                    s = tt > 900 if zoom else slice(None)
-                    ax.plot(tt[s], m[s], label=_label(w), color=COLORS[w], marker="." if zoom
-                            else None)
+                    _curve(ax, data[w], _label(w), COLORS[w], (lambda x: x > 900) if zoom
+                           else None, marker="." if zoom else None)
             ax.set_xlabel("timestep t")
             ax.set_ylabel("MSE per pixel")
             ax.set_title("t > 900 (zoom)" if zoom else "all t")
@@ -148,8 +156,9 @@ def fig4_mse(ev: Evidence, assets: Path) -> Figure:
 def fig10_mse_all(ev: Evidence, assets: Path) -> Figure:
     """Fig. 10: MSE vs t for every analysed weighting, 1/SNR included (log y)."""
     fig_ = Figure("fig10", "Fig. 10: MSE vs t for all weightings",
-                  "1/SNR emphasises large t so strongly that small-t MSE suffers (appendix B).")
-    data = _mse_entries(ev, "fig10")
+                  "1/SNR emphasises large t so strongly that small-t MSE suffers (appendix B). "
+                  "Bands: 95% intervals over seeds, or over the analysed images.")
+    data = analysed_curves(ev, "fig10", eps_only=False)
     fig_.note = _diverged_note(ev, "fig10")
     if not data:
         fig_.note = "; ".join(x for x in ("not run: no analysis results (mse.json) for Fig. 10",
@@ -157,11 +166,12 @@ def fig10_mse_all(ev: Evidence, assets: Path) -> Figure:
         return fig_
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(5.5, 3.6))
-        first = next(iter(data.values()))
+        by_seed = next(iter(data.values()))
+        first = by_seed[min(by_seed)]
         ax.semilogy(first["t"], first["initial"], label="Initial", color=COLORS["initial"],
                     ls="--")
         for w, d in data.items():
-            ax.semilogy(d["t"], d["mse"], label=_label(w), color=COLORS.get(w))
+            _curve(ax, d, _label(w), COLORS.get(w))
         ax.set_xlabel("timestep t")
         ax.set_ylabel("MSE per pixel (log scale)")
         ax.legend(ncol=2)

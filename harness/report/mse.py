@@ -16,8 +16,9 @@ import math
 from collections.abc import Callable, Mapping
 
 import numpy as np
+from scipy import stats as sps
 
-from harness.report.evidence import Obs
+from harness.report.evidence import Evidence, Obs
 from harness.stats import Replicate, SeedNoise, cell_estimate, pool_seed_noise
 from harness.stats.resample import resample_counts, resample_indices
 
@@ -26,6 +27,22 @@ BOOTSTRAP_SEED = 0
 INITIAL = "initial"  # the cell of MSE(x_t, ε): what a network that returns its input scores
 
 Curves = Mapping[str, Mapping[int, dict]]  # weighting -> replicate -> mse.json
+
+
+def analysed_curves(ev: Evidence, figure: str, eps_only: bool = True) -> dict[str, dict]:
+    """weighting (target-weighting for x0/v unless ``eps_only``) -> replicate -> mse.json of
+    every analysis of the weightings ``figure`` draws (a seed analysed for Fig. 4 also counts
+    for Fig. 10)."""
+    entries = [e for e in ev.analysis() if not eps_only or e.get("target", "eps") == "eps"]
+    drawn = {(e.get("target", "eps"), e.get("weighting")) for e in entries
+             if figure in e.get("figure", [figure])}
+    out: dict[str, dict[int, dict]] = {}
+    for e in entries:
+        target = e.get("target", "eps")
+        if (target, e.get("weighting")) in drawn and e.get("mse_data"):
+            key = e.get("weighting") if target == "eps" else f"{target}-{e.get('weighting')}"
+            out.setdefault(key, {}).setdefault(int(e.get("replicate", 0)), e["mse_data"])
+    return out
 
 
 def range_replicate(data: dict, keep: Callable[[int], bool], key: str = "mse_images",
@@ -77,6 +94,28 @@ def _obs(label: str, cell: dict[int, Replicate], noise: SeedNoise | None, what: 
     std = float(np.std(values, ddof=1)) if len(values) > 1 else None
     return Obs("ok", float(np.mean(values)), std, len(values), replicates=dict(cell), ci=ci,
                interval_note=f"mean log MSE over {what}", noise=noise, label=label)
+
+
+def curve_band(by_seed: Mapping[int, dict], confidence: float = 0.95,
+               resamples: int = DEFAULT_RESAMPLES) -> tuple[np.ndarray, ...] | None:
+    """(t, mean MSE, low, high) of a weighting's curve: the mean over its analysed seeds with a
+    t interval over seeds where there are several, else the percentile interval of the
+    bootstrap over the analysed images; None without per-image values or a shared t grid."""
+    curves = [d for _, d in sorted(by_seed.items()) if d.get("mse_images")]
+    if not curves or any(d["t"] != curves[0]["t"] for d in curves):
+        return None
+    t = np.asarray(curves[0]["t"])
+    if len(curves) >= 2:
+        means = np.asarray([d["mse"] for d in curves], np.float64)
+        half = (float(sps.t.ppf(0.5 + confidence / 2, len(curves) - 1))
+                * means.std(0, ddof=1) / math.sqrt(len(curves)))
+        return t, means.mean(0), means.mean(0) - half, means.mean(0) + half
+    images = np.asarray(curves[0]["mse_images"], np.float64)
+    n = images.shape[1]
+    boot = images @ resample_counts(resample_indices(BOOTSTRAP_SEED, n, resamples)).T / n
+    tail = 50 * (1 - confidence)
+    return (t, images.mean(1), np.percentile(boot, tail, axis=1),
+            np.percentile(boot, 100 - tail, axis=1))
 
 
 def log_margin(relative: float) -> float:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from harness import paper
 from harness.report.evidence import METRIC_LABELS, Evidence, Obs, paper_obs
+from harness.report.mse import analysed_curves
 from harness.report.tables import Table
 from harness.stats import AS_PRINTED, SeedNoise, prior_for
 
@@ -133,19 +134,6 @@ def _groups(ev: Evidence, metric: str, final: int | None) -> list[Group]:
     return list(groups.values())
 
 
-def _mse(ev: Evidence, figure: str) -> dict[str, dict[int, dict]]:
-    """weighting -> replicate -> mse.json of every eps analysis of the weightings ``figure``
-    draws (a seed analysed for Fig. 4 also counts for Fig. 10)."""
-    entries = [e for e in ev.analysis() if e.get("target", "eps") == "eps"]
-    drawn = {e.get("weighting") for e in entries if figure in e.get("figure", [figure])}
-    out: dict[str, dict[int, dict]] = {}
-    for entry in entries:
-        if entry.get("weighting") in drawn and entry.get("mse_data"):
-            out.setdefault(entry.get("weighting"), {}).setdefault(
-                int(entry.get("replicate", 0)), entry["mse_data"])
-    return out
-
-
 def _calibration(ev: Evidence, metric: str) -> list[tuple[str, Obs, Obs]]:
     arms: dict[tuple, dict[str, dict]] = {}
     for c in ev.cells("calibration"):
@@ -197,7 +185,7 @@ def reproduced_view(ev: Evidence, tables: dict[str, Table]) -> View:
     view.groups = _groups(ev, metric, final)
     view.color_groups = _groups(ev, "color_shift", final)
     view.snr_training = [s for (_d, _t, w, _s), s in ev.training_status.items() if w == "snr"]
-    view.mse, view.mse_all = _mse(ev, "fig4"), _mse(ev, "fig10")
+    view.mse, view.mse_all = analysed_curves(ev, "fig4"), analysed_curves(ev, "fig10")
     view.resamples = int(ev.statistics.get("bootstrap") or view.resamples)
     view.mse_diverged = {e.get("weighting"): e["diverged"] for e in ev.analysis()
                          if e.get("diverged") and e.get("target", "eps") == "eps"}
