@@ -15,6 +15,7 @@ Every verdict comes from the report's own `combine`, `pool_seed_noise`, `decide`
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -92,6 +93,7 @@ def _cell(points: np.ndarray, boots: np.ndarray, n_samples: int,
             for r in range(len(points))}
 
 
+@lru_cache(maxsize=128)  # a pure function of its arguments; reports rebuilt in one process
 def simulate(path: str, s: Setting = Setting(), trials: int = 2000, confidence: float = 0.95,
              seed: int = 0) -> Simulation:
     """Verdict rates of ``path`` on ``trials`` simulated runs (A/A unless ``s.effect``)."""
