@@ -145,15 +145,18 @@ def test_the_paper_check_flags_the_sec_5_2_statements(tmp_path):
     claims = _claims(make_results(tmp_path, seeds=3))
     steps, size = claims["gain_pronounced_fewer_steps"], claims["gain_larger_small_datasets"]
     assert steps.paper_contradicts and steps.paper_within_noise
-    assert any("CelebA-HQ: gain(T=100) − gain(T=1000)" in n for n in steps.paper_notes)
-    assert any("MetFaces" in n for n in steps.paper_notes)
-    assert any("T=1000" in n and "not monotone" in n for n in size.paper_notes)
+    assert any("CelebA-HQ: gain(T=100) − gain(T=1000)" in n for n in steps.paper_contradictions)
+    assert any("MetFaces" in n for n in steps.paper_contradictions)
+    assert not size.paper_contradictions
+    assert any("T=1000" in n and "not monotone" in n for n in size.paper_trend_notes)
     out = tmp_path / "reports" / "report.html"
     build_report(tmp_path / "results" / "plan.json", out, svg=False)
     html = out.read_text()
     flags = html.split('id="paper-contradicts"')[1].split("</div>")[0]
-    for claim in (steps, size, claims["ours_best_is_table2"]):
-        assert claim.claim.statement in flags
+    against, trends = flags.split("Trends the printed gains do not follow")
+    for claim in (steps, claims["ours_best_is_table2"]):
+        assert claim.claim.statement in against
+    assert size.claim.statement in trends and size.claim.statement not in against
     noise = html.split('id="paper-noise"')[1].split("</div>")[0]
     assert "cannot separate" in noise and claims["ours_best_all_steps"].claim.statement in noise
 

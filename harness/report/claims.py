@@ -292,10 +292,19 @@ class ClaimResult:
         return self.in_paper.outcome in (INCONCLUSIVE, NOT_RUN)
 
     @property
+    def paper_contradictions(self) -> list[str]:
+        """The cells where the printed numbers go against the claim."""
+        return [d for d in self.as_printed.details if d.endswith(f"→ {CONTRADICTED}")]
+
+    @property
+    def paper_trend_notes(self) -> list[str]:
+        """Where the printed gains of a 'the gain grows' claim are not monotone (noted beside
+        the verdict, not part of its test)."""
+        return [n for n in self.as_printed.notes if "not monotone" in n]
+
+    @property
     def paper_notes(self) -> list[str]:
-        """Where the printed numbers go against the claim, or against its trend."""
-        flagged = [d for d in self.as_printed.details if d.endswith(f"→ {CONTRADICTED}")]
-        return flagged + [n for n in self.as_printed.notes if "not monotone" in n]
+        return self.paper_contradictions + self.paper_trend_notes
 
 
 def judge_claims(ev: Evidence, tables: dict[str, Table]) -> list[ClaimResult]:

@@ -141,7 +141,10 @@ def build_report(plan_path: str | Path, out_html: str | Path, svg: bool = True) 
         "diverged": sum(s.startswith("diverged") for s in statuses),
         "not_run": sum(s == "not run" for s in statuses),
         "verdicts": {v: sum(c.verdict == v for c in claims) for v in VERDICTS},
-        "paper_flags": [(c.claim.statement, c.paper_notes) for c in claims if c.paper_notes],
+        "paper_flags": [(c.claim.statement, c.paper_contradictions) for c in claims
+                        if c.paper_contradictions],
+        "paper_trends": [(c.claim.statement, c.paper_trend_notes) for c in claims
+                         if c.paper_trend_notes],
         "paper_separates": [c.claim.statement for c in claims
                             if c.in_paper.outcome in (SUPPORTED, CONTRADICTED)],
         "paper_within_noise": [c.claim.statement for c in claims if c.paper_within_noise],

@@ -83,7 +83,7 @@ class Estimate:
 
 
 def exact(value: float, note: str = "published numbers (no interval)") -> Estimate:
-    """A number taken as exact (the paper's tables, or a diverged run counted as infinitely bad)."""
+    """A number taken as exact (the paper's tables compared as printed)."""
     return Estimate(float(value), 0.0, math.inf, 1, EXACT, note)
 
 
