@@ -125,13 +125,16 @@ def test_channels_last_gives_the_same_outputs():
     assert relative(out, ref) < FP32_RTOL
 
 
-def test_compile_unavailable_falls_back_to_eager_with_one_line(monkeypatch, capsys):
+def test_compile_unavailable_is_an_error_unless_the_fallback_is_allowed(monkeypatch, capsys):
     monkeypatch.setattr(execution_module, "compile_unavailable",
                         lambda device_type: "RuntimeError: no C++ compiler")
-    net = Network(informative_model(), Execution(compile=True), CPU)
+    with pytest.raises(ValueError, match="unavailable on cpu .*compiler.*--compile-fallback"):
+        Network(informative_model(), Execution(compile=True), CPU)
+    net = Network(informative_model(), Execution(compile=True, compile_fallback=True), CPU)
     err = capsys.readouterr().err.strip().splitlines()
     assert not net.compiled and len(err) == 1
     assert "torch.compile is unavailable on cpu" in err[0] and "no C++ compiler" in err[0]
+    assert Network(informative_model(), Execution(compile_fallback=True), CPU).compiled is False
 
 
 @pytest.mark.slow
