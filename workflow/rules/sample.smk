@@ -16,7 +16,7 @@ rule sample:
         ),
     log:
         "results/logs/sample/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/{sampler}{steps}.log",
-    retries: res("sample", "retries")
+    retries: job_retries("sample")
     conda:
         HARNESS_ENV
     threads: res("sample", "cpus")
@@ -29,8 +29,9 @@ rule sample:
         eta=config["sampling"]["eta"],
         execution=sample_args,
         launch=lambda wc, resources: launcher(resources),
+        device=lambda wc, resources: device_option(resources),
     shell:
-        "{params.launch} sample --checkpoint {input.checkpoint} --sampler {wildcards.sampler}"
+        "{params.launch} sample {params.device} --checkpoint {input.checkpoint} --sampler {wildcards.sampler}"
         " --steps {wildcards.steps} --num-samples {params.num_samples}"
         " --batch-size {params.batch_size} --seed {params.seed} --eta {params.eta}"
         " {params.execution} --out {output.samples} --grid {output.grid} > {log} 2>&1"
