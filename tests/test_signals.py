@@ -1,6 +1,7 @@
 """A scheduler's notice (SIGTERM, SIGUSR1) stops `harness train` after the step in progress with
-its training state written, and `harness sample` after the batch in progress with its chunks
-kept; both exit with status 75, and rerunning the same command resumes bitwise (CPU).
+its training state written, and `harness sample` at its next network call with its finished
+chunks kept (the batch in progress is drawn again); both exit with status 75, and rerunning
+the same command resumes bitwise (CPU).
 
 The signals are real (os.kill of this process) and sent from inside a step, at a chosen step,
 so that where they land does not depend on the machine's speed.
@@ -23,7 +24,7 @@ from test_train import TINY, make_images, tensors_equal
 from harness.checkpoint import load_checkpoint
 from harness.cli import main
 from harness.errors import EXIT_INTERRUPTED
-from harness.sampling.chunks import ChunkStore
+from harness.runtime.execution import Network
 from harness.training.ema import EMA
 
 STEPS = 12
@@ -31,7 +32,8 @@ STEPS = 12
 
 def signal_during_step(monkeypatch, target, name: str, call: int, signum: int) -> None:
     """Make the `call`-th call of target.name send `signum` to this process (after the call's
-    own work: for EMA.update, inside a training step, before its save points)."""
+    own work: for EMA.update, inside a training step, before its save points; for
+    Network.forward, inside a sampling batch)."""
     original = getattr(target, name)
     calls = [0]
 
@@ -116,8 +118,8 @@ def test_sample_stopped_by_a_signal_keeps_its_chunks_and_resumes_bitwise(tmp_pat
     reference = tmp_path / "ref.npz"
     assert sample(reference)[0] == 0
     out = tmp_path / "s.npz"
-    with monkeypatch.context() as m:
-        signal_during_step(m, ChunkStore, "write", 1, signum)
+    with monkeypatch.context() as m:  # DDIM 3 steps: network calls 1-3 draw samples 0-1
+        signal_during_step(m, Network, "forward", 5, signum)
         code, said = sample(out)
     assert code == EXIT_INTERRUPTED, said
     assert f"{out}: stopped by {signum.name} with 2 of 6 samples drawn" in said

@@ -39,7 +39,10 @@ from harness.sampling import SAMPLERS, SampleRequest, sample
 def sample_command(config_path, target, learn_sigma, **options) -> None:
     """Sample images from an EMA checkpoint; resumable (finished batches in OUT.parts/).
 
-    Pixels are quantised as ((x + 1) * 127.5).round().clamp(0, 255) to uint8.
+    Pixels are quantised as ((x + 1) * 127.5).round().clamp(0, 255) to uint8. SIGTERM or
+    SIGUSR1 (a scheduler's notice) stop it at the next network call, finished batches kept:
+    exit status 75, and the same command draws the rest. With --device cuda and no usable
+    CUDA device it stops at once: exit status 69.
     """
     expect = {k: v for k, v in (("target", target), ("learn_sigma", learn_sigma))
               if v is not None}

@@ -12,8 +12,10 @@ Under torchrun, the batches still to do are dealt round-robin to the ranks; rank
 training run's own options, from its config.json, with `compiled_steps` (how many of the
 checkpoint's steps ran compiled) from the checkpoint. Precision, TF32 and determinism are part
 of the request that chunks are kept for; compile and memory format are not (same numbers within
-float32 rounding). SIGTERM/SIGUSR1 stop sampling after the batch in progress: every finished
-chunk stays, harness.errors.Interrupted is raised, and a rerun draws only what is missing.
+float32 rounding). SIGTERM/SIGUSR1 stop sampling at the next network call: the batch in
+progress is dropped (at 1000 steps one batch can take minutes, longer than a scheduler waits),
+every finished chunk stays, harness.errors.Interrupted is raised, and a rerun draws only what
+is missing.
 """
 
 from __future__ import annotations
@@ -141,8 +143,8 @@ def sample(req: SampleRequest) -> dict:
     """Sample (or finish sampling) `req.num_samples` images; returns the meta dict.
 
     The process of rank 0 holds the output's lock throughout: a second `harness sample` to the
-    same output is refused, naming the holder. SIGTERM/SIGUSR1 stop it after the batch in
-    progress, with every finished chunk kept (raises Interrupted)."""
+    same output is refused, naming the holder. SIGTERM/SIGUSR1 stop it at the next network
+    call, with every finished chunk kept (raises Interrupted)."""
     check_output_path(req.out, "samples output")
     check_output_path(req.grid, "grid output")
     with StopSignals() as stop, numerics(req.execution):  # numerics: before CUDA starts
@@ -150,6 +152,13 @@ def sample(req: SampleRequest) -> dict:
             return _sample(req, stop)
         with output_lock(req.out, "sampling output"):
             return _sample(req, stop)
+
+
+def _stopped(req: SampleRequest, stop: StopSignals, store: ChunkStore) -> None:
+    done = req.num_samples - len(store.missing(req.num_samples))
+    raise Interrupted(f"{req.out}: stopped by {stop.requested} with {done} of "
+                      f"{req.num_samples} samples drawn (kept in {store.dir}); run the same "
+                      "command again to draw the rest")
 
 
 def _sample(req: SampleRequest, stop: StopSignals) -> dict:
@@ -204,24 +213,22 @@ def _sample(req: SampleRequest, stop: StopSignals) -> dict:
             kwargs["y"] = labels.to(device)
         shape = (len(batch), 3, size, size)
         x_T = draws.normal(shape).to(device)
-        loop = (diffusion.ddim_sample_loop if req.sampler == "ddim"
-                else diffusion.p_sample_loop)
+        loop = (diffusion.ddim_sample_loop_progressive if req.sampler == "ddim"
+                else diffusion.p_sample_loop_progressive)
         extra = {"eta": req.eta} if req.sampler == "ddim" else {}
         with torch.no_grad():
-            x = loop(network, shape, noise=x_T, clip_denoised=True, model_kwargs=kwargs,
-                     step_noise=draws.step_noise, **extra)
+            for step in loop(network, shape, noise=x_T, clip_denoised=True,
+                             model_kwargs=kwargs, step_noise=draws.step_noise, **extra):
+                x = step["sample"]
+                if stop.requested:  # a batch can take minutes: not worth the kill's risk
+                    bar.close()
+                    _stopped(req, stop, store)
         if not torch.isfinite(x).all():  # would quantise to black images reported as fine
             raise ValueError(f"samples {batch.start}..{batch.stop - 1} from checkpoint "
                              f"'{req.checkpoint}' are not finite (NaN/inf weights?)")
         store.write(batch.start, to_uint8(x), None if labels is None else labels.cpu().numpy(),
                     time.perf_counter() - began, str(device))
         bar.update(len(batch))
-        if stop.requested and batch is not mine[-1]:
-            bar.close()
-            done = req.num_samples - len(store.missing(req.num_samples))
-            raise Interrupted(f"{req.out}: stopped by {stop.requested} with {done} of "
-                              f"{req.num_samples} samples drawn (kept in {store.dir}); run "
-                              "the same command again to draw the rest")
     bar.close()
     distributed.barrier(info)
     if not info.is_main:

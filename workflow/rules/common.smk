@@ -125,8 +125,9 @@ def job_resources(stage):
             out[key] = config[key]
     if config["slurm_constraint"]:
         out["constraint"] = config["slurm_constraint"]
-    if slurm_extra(stage) is not None:
-        out["slurm_extra"] = slurm_extra(stage)
+    extra = slurm_extra(stage)
+    if extra is not None:
+        out["slurm_extra"] = extra
     return out
 
 
