@@ -6,7 +6,9 @@ run, so light verbs (report, cell, estimate, prepare) do not pay for importing t
 One error boundary for every verb: a user error (harness.errors) is printed as one line,
 `Error: ...`, naming the file, key or value; any other exception is a defect, whose full
 traceback goes to a file that the one line names (`harness --debug <verb>` prints it instead).
-Both exit with status 1; usage errors keep click's status 2.
+Both exit with status 1 (a missing GPU: 69); usage errors keep click's status 2. A job that
+stopped on request (SIGTERM/SIGUSR1, harness.runtime.stop) says where, and exits with 75 (see
+harness.errors for why these statuses).
 """
 
 import importlib
@@ -17,7 +19,7 @@ import traceback
 
 import click
 
-from harness.errors import flatten, is_user_error, one_line
+from harness.errors import Interrupted, flatten, is_user_error, one_line
 
 VERBS: dict[str, tuple[str, str]] = {
     "prepare": ("harness.commands.prepare", "prepare"),
@@ -58,11 +60,16 @@ class LazyGroup(click.Group):
             raise
         except (click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except Interrupted as err:
+            click.echo(one_line(err), err=True)
+            ctx.exit(err.exit_code)
         except Exception as err:
             if ctx.params.get("debug"):
                 raise
             if is_user_error(err):
-                raise click.ClickException(one_line(err)) from None
+                error = click.ClickException(one_line(err))
+                error.exit_code = getattr(err, "exit_code", 1)
+                raise error from None
             raise click.ClickException(_report_defect(err, ctx)) from None
 
 

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from harness.bench import time_calls
 from harness.bench.model import PRESETS, bench_model, resolve_config
 from harness.commands.bench import bench
+from harness.errors import CudaUnavailableError
 from harness.runtime import Execution, resolve_device
 
 SMALL = ["--image-size", "16", "--num-channels", "32", "--num-res-blocks", "1",
@@ -38,7 +39,8 @@ def test_time_calls_counts_warmup_and_iterations():
 def test_cuda_without_gpu_is_a_clear_error():
     if torch.cuda.is_available():
         pytest.skip("a GPU is present")
-    with pytest.raises(ValueError, match="CUDA is not available"):
+    with pytest.raises(CudaUnavailableError, match="no usable CUDA device on host .*"
+                       "CUDA_VISIBLE_DEVICES="):
         resolve_device("cuda")
 
 

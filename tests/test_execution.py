@@ -125,13 +125,16 @@ def test_channels_last_gives_the_same_outputs():
     assert relative(out, ref) < FP32_RTOL
 
 
-def test_compile_unavailable_falls_back_to_eager_with_one_line(monkeypatch, capsys):
+def test_compile_unavailable_is_an_error_unless_the_fallback_is_allowed(monkeypatch, capsys):
     monkeypatch.setattr(execution_module, "compile_unavailable",
                         lambda device_type: "RuntimeError: no C++ compiler")
-    net = Network(informative_model(), Execution(compile=True), CPU)
+    with pytest.raises(ValueError, match="unavailable on cpu .*compiler.*--compile-fallback"):
+        Network(informative_model(), Execution(compile=True), CPU)
+    net = Network(informative_model(), Execution(compile=True, compile_fallback=True), CPU)
     err = capsys.readouterr().err.strip().splitlines()
     assert not net.compiled and len(err) == 1
     assert "torch.compile is unavailable on cpu" in err[0] and "no C++ compiler" in err[0]
+    assert Network(informative_model(), Execution(compile_fallback=True), CPU).compiled is False
 
 
 @pytest.mark.slow
@@ -173,6 +176,22 @@ def _images(folder, count=12, seed=0):
 TRAIN_ARGS = ["--image-size", "16", "--num-channels", "32", "--num-res-blocks", "1",
               "--channel-mult", "1,2", "--attention-resolutions", "", "--batch-size", "4",
               "--device", "cpu", "--no-progress", "--max-steps", "2", "--eval-iterations", "2"]
+
+
+def test_train_without_a_compiler_stops_before_any_work_unless_eager_is_allowed(tmp_path,
+                                                                              monkeypatch):
+    monkeypatch.setattr(execution_module, "compile_unavailable",
+                        lambda device_type: "RuntimeError: no C++ compiler")
+    data, run = _images(tmp_path / "data"), tmp_path / "run"
+    args = ["train", "--data", str(data), "--run-dir", str(run), *TRAIN_ARGS, "--compile"]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 1 and not run.exists()
+    [line] = res.output.strip().splitlines()
+    assert "torch.compile is unavailable on cpu" in line and "--compile-fallback" in line
+    res = CliRunner().invoke(main, [*args, "--compile-fallback"])
+    assert res.exit_code == 0, res.output
+    meta = torch.load(run / "ema_0.9999_000002.pt", weights_only=True)["meta"]
+    assert meta["compiled_steps"] == 0 and "running eager (compile_fallback)" in res.output
 
 
 def test_train_records_execution_and_refuses_other_numerics(tmp_path):
@@ -223,6 +242,9 @@ def test_sample_meta_and_metrics_provenance_record_execution(tmp_path):
     assert meta["execution"] == {**Execution(precision="bf16", deterministic=True).as_dict(),
                                  "compiled": False}
     assert meta["training_execution"]["precision"] == "bf16"
+    # Training's own record: how many of the checkpoint's steps ran compiled (eager here).
+    trained = meta["training_execution"]
+    assert (trained["steps"], trained["compiled_steps"], trained["compile"]) == (2, 0, False)
 
     # The metrics JSON carries both (the diverged path needs no Inception network).
     from harness.metrics.cell import cell_metrics
@@ -244,7 +266,7 @@ def test_sample_meta_and_metrics_provenance_record_execution(tmp_path):
                                            source="test", description="unused"),
                           device="cpu", progress=False)
     assert record["provenance"]["sampling_execution"] == meta["execution"]
-    assert record["provenance"]["training_execution"]["precision"] == "bf16"
+    assert record["provenance"]["training_execution"] == meta["training_execution"]
 
 
 def test_sampling_chunks_of_another_precision_are_not_mixed(tmp_path, monkeypatch):

@@ -20,10 +20,9 @@ from harness import workflow as wp
 from harness.checkpoint import save_checkpoint
 from harness.cli import main
 from harness.models import create_model
-from harness.runtime import RunLock
+from harness.runtime import RunLock, output_lock
 from harness.sampling import SampleRequest, sample
 from harness.sampling.chunks import ChunkStore
-from harness.sampling.run import output_lock
 from harness.training import TrainConfig
 
 MODEL = {"image_size": 16, "num_channels": 32, "num_res_blocks": 1, "channel_mult": "1,2",
@@ -193,7 +192,7 @@ def test_a_killed_holder_never_blocks_the_rerun(tmp_path):
 def test_a_second_sampler_on_one_output_is_refused(tmp_path):
     ckpt = make_checkpoint(tmp_path / "ema.pt")
     out = tmp_path / "s.npz"
-    with output_lock(out):
+    with output_lock(out, "sampling output"):
         result = CliRunner().invoke(main, [
             "sample", "--checkpoint", str(ckpt), "--sampler", "ddim", "--steps", "2",
             "--num-samples", "2", "--out", str(out), "--grid", str(tmp_path / "s.png"),
@@ -201,6 +200,20 @@ def test_a_second_sampler_on_one_output_is_refused(tmp_path):
     assert result.exit_code == 1 and f"sampling output '{out}' is in use" in result.output
     assert "raceback" not in result.output
     assert f"pid {os.getpid()}" in result.output and not out.exists()
+
+
+# --------------------------------------------------------------------------- preparing
+def test_a_second_preparer_of_one_dataset_is_refused_and_a_finished_one_is_only_read(tmp_path):
+    out = tmp_path / "tiny"
+    prepare = ["prepare", "--dataset", "tiny", "--source", "builtin:colorshapes",
+               "--resolution", "16", "--count", "4", "--out", str(out)]
+    with output_lock(out, "prepared dataset"):
+        result = CliRunner().invoke(main, prepare)
+        assert result.exit_code == 1 and f"prepared dataset '{out}' is in use" in result.output
+        assert f"pid {os.getpid()}" in result.output and not out.exists()
+    assert CliRunner().invoke(main, prepare).exit_code == 0
+    with output_lock(out, "prepared dataset"):  # reading a finished dataset takes no lock
+        assert CliRunner().invoke(main, prepare).exit_code == 0
 
 
 def test_a_corrupt_chunk_is_named_set_aside_and_sampled_again(tmp_path, monkeypatch, capfd):

@@ -1,6 +1,7 @@
 """GPUs without SLURM: `harness on-gpus` gives each job devices of its own (lock files), with a
 fake `nvidia-smi` standing for machines with N GPUs; then the same through the workstation
-profile and the real Snakefile (stand-in `harness` verbs)."""
+profile and the real Snakefile (stand-in `harness` verbs). And a stage that asks for GPUs never
+runs on the CPU: on a machine without CUDA it fails at once, saying why."""
 
 from __future__ import annotations
 
@@ -11,10 +12,20 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
+from click.testing import CliRunner
+from test_faults_runs import make_checkpoint
+from test_train import TINY, make_images
 from test_workflow import PRESETS, ROOT, snakemake, stub  # noqa: F401 (stub is a fixture)
 
+from harness.cli import main
+from harness.errors import EXIT_NO_CUDA
 from harness.runtime.gpus import claim_devices, visible_devices
+from harness.workflow.unusable_hosts import exclude_option
+
+needs_no_cuda = pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA device is usable")
+HARNESS = [sys.executable, "-c", "from harness.cli import main; main()"]
 
 
 def fake_nvidia_smi(bindir: Path, gpus: int) -> None:
@@ -110,7 +121,8 @@ def test_workstation_profile_gives_each_gpu_job_its_own_device(stub, tmp_path): 
     out = snakemake(["--profile", str(ROOT / "workflow/profiles/workstation"), "--cores", "4",
                      "--configfile", str(tmp_path / "gpu.yaml")], work, bindir,
                     env_extra={"STUB_SAMPLE_SECONDS": "0.5"})
-    assert "harness on-gpus --gpus 1 -- harness sample" in out.stdout + out.stderr
+    assert ("harness on-gpus --gpus 1 --require-cuda --unusable-hosts "
+            "results/logs/unusable-gpu-hosts -- harness sample --device cuda") in out.stderr
     events = held_intervals(work / "stub_gpus.log")
     assert set(events) <= {"0", "1"}
     assert sum(len(v) for v in events.values()) == 2 * 8  # 2 weightings x 2 steps x 2 seeds
@@ -120,3 +132,64 @@ def test_workstation_profile_gives_each_gpu_job_its_own_device(stub, tmp_path): 
     launched = [c for c in (work / "stub_calls.log").read_text().splitlines()
                 if c.startswith("on-gpus")]
     assert len(launched) == 8 and all(" -- harness sample " in c for c in launched)
+
+
+@needs_no_cuda
+def test_verbs_asked_for_cuda_without_it_fail_at_once_naming_host_and_devices(tmp_path):
+    data = make_images(tmp_path / "data")
+    run = tmp_path / "run"
+    train = ["train", "--data", str(data), "--run-dir", str(run), "--max-steps", "2",
+             *TINY[:-3], "--device", "cuda"]
+    ckpt = make_checkpoint(tmp_path / "ema.pt")
+    sample = ["sample", "--checkpoint", str(ckpt), "--sampler", "ddim", "--steps", "2",
+              "--num-samples", "2", "--out", str(tmp_path / "s.npz"),
+              "--grid", str(tmp_path / "s.png"), "--device", "cuda:0"]
+    for argv in (train, sample):
+        result = CliRunner().invoke(main, argv, env={"CUDA_VISIBLE_DEVICES": "3"})
+        assert result.exit_code == EXIT_NO_CUDA, result.output
+        [line] = result.output.strip().splitlines()  # one line, nothing else
+        assert line.startswith("Error: no usable CUDA device on host ") and \
+            "(CUDA_VISIBLE_DEVICES='3')" in line and "does not fall back to the CPU" in line
+    assert not run.exists()
+
+
+@needs_no_cuda
+def test_on_gpus_require_cuda_in_a_slurm_job_records_the_node_and_runs_nothing(tmp_path):
+    hosts = tmp_path / "unusable"
+    env = {**os.environ, "SLURM_JOB_ID": "7", "SLURMD_NODENAME": "gpu-node-3",
+           "CUDA_VISIBLE_DEVICES": "0"}
+    out = subprocess.run([*HARNESS, "on-gpus", "--gpus", "1", "--require-cuda",
+                          "--unusable-hosts", str(hosts), "--", "touch", str(tmp_path / "ran")],
+                         env=env, capture_output=True, text=True)
+    assert out.returncode == EXIT_NO_CUDA and not (tmp_path / "ran").exists()
+    [line] = out.stderr.strip().splitlines()
+    assert "no usable CUDA device on host" in line and "CUDA_VISIBLE_DEVICES='0'" in line
+    assert f"recorded in {hosts / 'gpu-node-3'}" in line
+    assert "no usable CUDA device" in (hosts / "gpu-node-3").read_text()
+    assert exclude_option(hosts) == "--exclude=gpu-node-3"
+    # Without --require-cuda the command runs, in place of on-gpus (the same process).
+    out = subprocess.run([*HARNESS, "on-gpus", "--gpus", "1", "--", "sh", "-c", "echo $PPID"],
+                         env=env, capture_output=True, text=True)
+    assert out.returncode == 0 and int(out.stdout) == os.getpid()
+
+
+@needs_no_cuda
+def test_a_gpu_stage_without_cuda_fails_at_once_in_the_workflow(stub):  # noqa: F811
+    """The smoke preset with its reference statistics on a GPU, on this CPU-only machine: the
+    refstats job stops before its verb runs, its log says why in one line, and the node is
+    recorded for later SLURM submissions to exclude."""
+    bindir, work = stub
+    config = yaml.safe_load((PRESETS / "smoke.yaml").read_text())
+    config["resources"]["refstats"]["gpus"] = 1
+    (work / "gpu.yaml").write_text(yaml.safe_dump(config))
+    out = snakemake(["--cores", "1", "--configfile", str(work / "gpu.yaml"), "-p",
+                     "results/refstats/tiny.npz"], work, bindir, check=False)
+    assert out.returncode != 0
+    assert ("harness on-gpus --gpus 1 --require-cuda --unusable-hosts "
+            "results/logs/unusable-gpu-hosts -- harness refstats --device cuda") in out.stderr
+    [line] = (work / "results/logs/refstats/tiny.log").read_text().strip().splitlines()
+    assert line.startswith("Error: no usable CUDA device on host ")
+    assert "CUDA_VISIBLE_DEVICES" in line
+    calls = (work / "stub_calls.log").read_text().splitlines()
+    assert [c.split()[0] for c in calls] == ["prepare", "on-gpus"]  # refstats itself never ran
+    assert len(list((work / "results/logs/unusable-gpu-hosts").iterdir())) == 1

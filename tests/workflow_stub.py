@@ -69,9 +69,9 @@ def main(argv: list[str]) -> None:
         touch(f"{assets}/table1.csv", "table,row,column,reproduced\n")
         touch(f"{assets}/fig4_mse.png", "not really a png\n")
     elif verb == "on-gpus":  # the real launcher (it runs the rest of the line: this stub)
-        from harness.commands.on_gpus import on_gpus_command
+        from harness.cli import main as harness
 
-        on_gpus_command.main(args, prog_name="harness on-gpus")
+        harness(argv, prog_name="harness")
     else:
         sys.exit(f"stub harness: unknown verb {verb}")
 

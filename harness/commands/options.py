@@ -64,8 +64,11 @@ EXECUTION_HELP = {
     "precision": "fp32 (the exact reference), or bf16 autocast around the UNet (the diffusion's "
                  "arithmetic stays fp32); CPU and CUDA.",
     "tf32": "Allow TF32 in fp32 convolutions and matrix products (CUDA; off: exact fp32).",
-    "compile": "torch.compile the UNet once per process, static shapes (falls back to eager "
-               "with a one-line message where it is unavailable).",
+    "compile": "torch.compile the UNet once per process, static shapes (where it is "
+               "unavailable: an error, or eager with --compile-fallback).",
+    "compile_fallback": "Where --compile cannot work (no compiler tool chain), run eager with "
+                        "a one-line message instead of stopping with an error; whether the "
+                        "run was compiled is recorded either way.",
     "compile_mode": "torch.compile mode; reduce-overhead adds CUDA graphs.",
     "channels_last": "channels_last memory format for the UNet.",
     "deterministic": "Deterministic algorithms (torch, cuDNN, cuBLAS workspace): bitwise "
@@ -74,7 +77,8 @@ EXECUTION_HELP = {
 
 
 def execution_options(func: Callable) -> Callable:
-    """--precision, --tf32, --compile, --compile-mode, --channels-last, --deterministic."""
+    """--precision, --tf32, --compile, --compile-mode, --channels-last, --deterministic,
+    --compile-fallback."""
     from harness.runtime.execution import COMPILE_MODES, PRECISIONS
 
     options = [
@@ -90,6 +94,8 @@ def execution_options(func: Callable) -> Callable:
                      help=EXECUTION_HELP["channels_last"]),
         click.option("--deterministic/--no-deterministic", default=False, show_default=True,
                      help=EXECUTION_HELP["deterministic"]),
+        click.option("--compile-fallback/--no-compile-fallback", default=False,
+                     show_default=True, help=EXECUTION_HELP["compile_fallback"]),
     ]
     for option in reversed(options):
         func = option(func)

@@ -45,7 +45,10 @@ from harness.shards import parse_shard
 def sample_command(config_path, target, learn_sigma, shard, **options) -> None:
     """Sample images from an EMA checkpoint; resumable (finished batches in OUT.parts/).
 
-    Pixels are quantised as ((x + 1) * 127.5).round().clamp(0, 255) to uint8.
+    Pixels are quantised as ((x + 1) * 127.5).round().clamp(0, 255) to uint8. SIGTERM or
+    SIGUSR1 (a scheduler's notice) stop it at the next network call, finished batches kept:
+    exit status 75, and the same command draws the rest. With --device cuda and no usable
+    CUDA device it stops at once: exit status 69.
     """
     if shard is not None:
         try:

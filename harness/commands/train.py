@@ -69,7 +69,12 @@ def _options(func):
                    "checkpoints, log and status into RUN/set-aside-TIME/ (nothing is deleted). "
                    "Needed when no training state of the run is readable any more.")
 def train_command(restart: bool, **options) -> None:
-    """Train a diffusion model with ADM's semantics; resumes automatically in --run-dir."""
+    """Train a diffusion model with ADM's semantics; resumes automatically in --run-dir.
+
+    SIGTERM or SIGUSR1 (a scheduler's notice) stop it after the step in progress with that
+    step's training state written: exit status 75, and the same command resumes. With
+    --device cuda and no usable CUDA device it stops at once: exit status 69.
+    """
     text = options.pop("eval_iterations")
     try:
         iterations = tuple(sorted({int(s) for s in text.split(",") if s.strip()}))

@@ -7,7 +7,8 @@ when class-conditional (ADM's filename-prefix convention), plus the manifest `DI
 beside `DIR` first and is renamed into place, then the manifest is written (it marks a complete
 dataset). Running again with the same arguments finds the manifest and does nothing
 (`verify=True` recomputes the hashes); different arguments are refused rather than silently
-overwriting.
+overwriting. While it writes, a process holds `.NAME.lock` beside `DIR` (as `harness train`
+and `harness sample` lock their outputs): a second one is refused, naming the holder.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from harness.data.manifest import (
 from harness.data.registry import PAPER_DATASETS
 from harness.data.sources import open_source
 from harness.inputs import check_output_path
-from harness.runtime import atomic_target, write_json_atomic
+from harness.runtime import atomic_target, output_lock, write_json_atomic
 
 FORMATS = ("folder", "zip")
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed member timestamps: identical archives run to run
@@ -142,15 +143,26 @@ def prepare_dataset(
     mpath = manifest_path(out)
     request = _request(dataset, source, resolution, count, seed, class_cond, num_classes, fmt)
     existing = read_manifest(out)
-    if existing is not None and out.exists():
+    if existing is not None and out.exists():  # no lock needed only to read it
         return _check_existing(out, existing, request, verify)
-    if out.exists():
-        raise ValueError(
-            f"'{out}' exists but has no manifest '{mpath}' (an interrupted or foreign "
-            "dataset?); delete it or choose another --out"
-        )
-
     check_output_path(out, "--out", folder=True)
+    with output_lock(out, "prepared dataset"):
+        existing = read_manifest(out)  # another process may have finished it meanwhile
+        if existing is not None and out.exists():
+            return _check_existing(out, existing, request, verify)
+        if out.exists():
+            raise ValueError(
+                f"'{out}' exists but has no manifest '{mpath}' (an interrupted or foreign "
+                "dataset?); delete it or choose another --out"
+            )
+        return _write_dataset(dataset, source, resolution, out, request, count, seed,
+                              class_cond, num_classes, fmt, config_key, cache_dir, labels,
+                              progress, workers)
+
+
+def _write_dataset(dataset, source, resolution, out, request, count, seed, class_cond,
+                   num_classes, fmt, config_key, cache_dir, labels, progress, workers) -> dict:
+    """prepare_dataset's work, once the output is locked and known to be free."""
     src = open_source(
         dataset, source, resolution, count, seed, class_cond, num_classes, config_key,
         cache_dir, labels,
@@ -210,5 +222,5 @@ def prepare_dataset(
                 f"note: {dataset} has {src.count} images at '{src.location}', the published "
                 f"training set {spec.count}"
             )
-    write_json_atomic(mpath, manifest)
+    write_json_atomic(manifest_path(out), manifest)
     return manifest

@@ -1,5 +1,6 @@
 """What training, sampling and evaluation share about a run: the device, the processes of a
-torchrun job, how the network is executed, seeds, locks, atomic file writes and provenance."""
+torchrun job, how the network is executed, seeds, locks, atomic file writes, provenance, and
+stopping early on a scheduler's signal (harness.runtime.stop)."""
 
 from harness.runtime import distributed, seeds
 from harness.runtime.device import resolve_device
@@ -15,7 +16,7 @@ from harness.runtime.files import (
     write_npz_atomic,
     write_text_atomic,
 )
-from harness.runtime.lock import LockedError, RunLock
+from harness.runtime.lock import LockedError, RunLock, output_lock
 from harness.runtime.provenance import code_commit, device_name, host, library_version
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "host",
     "library_version",
     "numerics",
+    "output_lock",
     "remove_stale_temporaries",
     "resolve_device",
     "save_torch_atomic",

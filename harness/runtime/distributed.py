@@ -65,6 +65,15 @@ def all_mean(value: torch.Tensor, info: Dist) -> torch.Tensor:
     return value / info.world_size
 
 
+def any_rank(flag: bool, info: Dist) -> bool:
+    """Whether `flag` is true on any rank (every rank gets the same answer)."""
+    if not info.enabled:
+        return flag
+    value = torch.tensor([float(flag)], device="cuda" if dist.get_backend() == "nccl" else "cpu")
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item())
+
+
 def barrier(info: Dist) -> None:
     if info.enabled:
         dist.barrier()

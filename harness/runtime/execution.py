@@ -8,6 +8,8 @@ how fast it goes. They fall in two kinds (the rerun check of harness.training.co
 - schedule: `compile`, `compile_mode`, `channels_last`. They give the same results within
   float32 rounding (tests/test_execution.py checks a compiled step against the eager one) and
   depend on the machine (a resubmitted job may land where the compiler is missing).
+  `compile_fallback` says what happens there: an error before any work (the default), or the
+  eager path with one line on stderr; either way runs record whether they were compiled.
 
 The fp32 eager path (all defaults) is the exact reference: no autocast, no TF32 in
 convolutions or matrix products (PyTorch's default allows TF32 in cuDNN convolutions).
@@ -44,6 +46,7 @@ class Execution:
     compile_mode: str = "default"
     channels_last: bool = False
     deterministic: bool = False
+    compile_fallback: bool = False
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
@@ -118,6 +121,21 @@ def compile_unavailable(device_type: str) -> str | None:
     return None
 
 
+def check_compile(execution: Execution, device_type: str) -> str | None:
+    """Why torch.compile, asked for, does not work on `device_type` here when
+    `compile_fallback` allows the eager path; None when it works or is not asked for.
+    Without compile_fallback that case is a ValueError saying why (before any work)."""
+    if not execution.compile:
+        return None
+    reason = compile_unavailable(device_type)
+    if reason is not None and not execution.compile_fallback:
+        raise ValueError(f"compile: torch.compile is unavailable on {device_type} here "
+                         f"({reason}); fix the compiler tool chain (a C++ compiler on CPU, "
+                         "Triton on CUDA), or allow running eager with --compile-fallback "
+                         "(workflow: training.compile_fallback / sampling.compile_fallback)")
+    return reason
+
+
 class Network(nn.Module):
     """The UNet as the diffusion calls it: bf16 autocast around the network only (the output
     is returned in float32, so the diffusion's arithmetic stays fp32), optionally compiled and
@@ -131,16 +149,13 @@ class Network(nn.Module):
         self.execution = execution
         self.device_type = device.type
         self.static_batch = static_batch
-        self.compiled = False
-        self.call = model
-        if execution.compile:
-            reason = compile_unavailable(device.type)
-            if reason is None:
-                self.call = torch.compile(model, dynamic=False, mode=execution.compile_mode)
-                self.compiled = True
-            else:
-                print(f"compile: torch.compile is unavailable on {device.type} here ({reason}); "
-                      "running eager", file=sys.stderr)
+        fallback = check_compile(execution, device.type)
+        if fallback is not None:
+            print(f"compile: torch.compile is unavailable on {device.type} here ({fallback}); "
+                  "running eager (compile_fallback)", file=sys.stderr)
+        self.compiled = execution.compile and fallback is None
+        self.call = (torch.compile(model, dynamic=False, mode=execution.compile_mode)
+                     if self.compiled else model)
         self.cudagraphs = self.compiled and execution.compile_mode == "reduce-overhead"
 
     def forward(self, x: torch.Tensor, timesteps: torch.Tensor, **kwargs) -> torch.Tensor:

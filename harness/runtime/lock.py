@@ -60,3 +60,10 @@ class RunLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def output_lock(out: str | os.PathLike, what: str) -> RunLock:
+    """The lock of one output file or folder: `.NAME.lock` beside it (`what`: e.g. "sampling
+    output", named with the path in the refusal)."""
+    out = Path(out)
+    return RunLock(out.with_name(f".{out.name}.lock"), f"{what} '{out}'")

@@ -9,9 +9,13 @@ Output: `arr_0` uint8 NHWC, `arr_1` int64 labels (class-conditional), `meta` (JS
 Under torchrun, the batches still to do are dealt round-robin to the ranks; rank 0 merges.
 `execution` (harness.runtime.Execution) says how the UNet runs; `meta["execution"]` records it
 (with `compiled`: whether torch.compile was in fact used) and `meta["training_execution"]` the
-training run's own options, from its config.json. Precision, TF32 and determinism are part of
-the request that chunks are kept for; compile and memory format are not (same numbers within
-float32 rounding).
+training run's own options, from its config.json, with `compiled_steps` (how many of the
+checkpoint's steps ran compiled) from the checkpoint. Precision, TF32 and determinism are part
+of the request that chunks are kept for; compile and memory format are not (same numbers within
+float32 rounding). SIGTERM/SIGUSR1 stop sampling at the next network call: the batch in
+progress is dropped (at 1000 steps one batch can take minutes, longer than a scheduler waits),
+every finished chunk stays, harness.errors.Interrupted is raised, and a rerun draws only what
+is missing.
 """
 
 from __future__ import annotations
@@ -28,9 +32,18 @@ from tqdm import tqdm
 
 from harness.checkpoint import load_model
 from harness.diffusion import create_diffusion
+from harness.errors import Interrupted
 from harness.inputs import check_number, check_output_path, read_json
-from harness.runtime import Execution, Network, RunLock, distributed, numerics, write_npz_atomic
+from harness.runtime import (
+    Execution,
+    Network,
+    distributed,
+    numerics,
+    output_lock,
+    write_npz_atomic,
+)
 from harness.runtime.execution import NUMERIC_FIELDS, memory_format
+from harness.runtime.stop import StopSignals
 from harness.sampling.chunks import ChunkStore, batches_of
 from harness.sampling.images import save_grid, save_message, to_uint8
 from harness.sampling.noise import PerSampleNoise
@@ -140,38 +153,42 @@ def _diverged(req: SampleRequest, message: str) -> dict:
     return meta
 
 
-def training_execution(checkpoint: str | Path) -> dict | None:
-    """How the checkpoint's run trained (its config.json's execution options), if recorded."""
+def training_execution(checkpoint: str | Path, meta: dict) -> dict | None:
+    """How the checkpoint's run trained (its config.json's execution options), if recorded,
+    with how many of its steps ran compiled (the checkpoint's `meta`; None: not recorded)."""
     path = Path(checkpoint).parent / "config.json"
     if not path.exists():
         return None
     options = read_json(path, "run config").get("options", {})
     names = (*Execution.__dataclass_fields__, "fused_optimizer")
-    return {k: options[k] for k in names if k in options}
-
-
-def output_lock(out: str | Path) -> RunLock:
-    """The lock of one sampling output: `.NAME.lock` beside it (harness.runtime.lock)."""
-    out = Path(out)
-    return RunLock(out.with_name(f".{out.name}.lock"), f"sampling output '{out}'")
+    return {**{k: options[k] for k in names if k in options},
+            "steps": meta.get("step"), "compiled_steps": meta.get("compiled_steps")}
 
 
 def sample(req: SampleRequest) -> dict:
     """Sample (or finish sampling) `req.num_samples` images; returns the meta dict.
 
     The process of rank 0 holds the output's lock throughout: a second `harness sample` to the
-    same output is refused, naming the holder."""
+    same output is refused, naming the holder. SIGTERM/SIGUSR1 stop it at the next network
+    call, with every finished chunk kept (raises Interrupted)."""
     check_output_path(req.out, "samples output")
     if req.grid:
         check_output_path(req.grid, "grid output")
-    with numerics(req.execution):  # before CUDA starts: the cuBLAS workspace setting
+    with StopSignals() as stop, numerics(req.execution):  # numerics: before CUDA starts
         if distributed.launched_rank() != 0:
-            return _sample(req)
-        with output_lock(req.out):
-            return _sample(req)
+            return _sample(req, stop)
+        with output_lock(req.out, "sampling output"):
+            return _sample(req, stop)
 
 
-def _sample(req: SampleRequest) -> dict:
+def _stopped(req: SampleRequest, stop: StopSignals, store: ChunkStore) -> None:
+    done = req.num_samples - len(store.missing(req.num_samples))
+    raise Interrupted(f"{req.out}: stopped by {stop.requested} with {done} of "
+                      f"{req.num_samples} samples drawn (kept in {store.dir}); run the same "
+                      "command again to draw the rest")
+
+
+def _sample(req: SampleRequest, stop: StopSignals) -> dict:
     message = no_weights_reason(req.checkpoint)
     if message is not None:
         if distributed.launched_rank() != 0:
@@ -226,12 +243,16 @@ def _sample(req: SampleRequest) -> dict:
             kwargs["y"] = labels.to(device)
         shape = (len(batch), 3, size, size)
         x_T = draws.normal(shape).to(device)
-        loop = (diffusion.ddim_sample_loop if req.sampler == "ddim"
-                else diffusion.p_sample_loop)
+        loop = (diffusion.ddim_sample_loop_progressive if req.sampler == "ddim"
+                else diffusion.p_sample_loop_progressive)
         extra = {"eta": req.eta} if req.sampler == "ddim" else {}
         with torch.no_grad():
-            x = loop(network, shape, noise=x_T, clip_denoised=True, model_kwargs=kwargs,
-                     step_noise=draws.step_noise, **extra)
+            for step in loop(network, shape, noise=x_T, clip_denoised=True,
+                             model_kwargs=kwargs, step_noise=draws.step_noise, **extra):
+                x = step["sample"]
+                if stop.requested:  # a batch can take minutes: not worth the kill's risk
+                    bar.close()
+                    _stopped(req, stop, store)
         if not torch.isfinite(x).all():  # would quantise to black images reported as fine
             raise ValueError(f"samples {batch.start}..{batch.stop - 1} from checkpoint "
                              f"'{req.checkpoint}' are not finite (NaN/inf weights?)")
@@ -255,7 +276,8 @@ def _sample(req: SampleRequest) -> dict:
             "device": ",".join(devices), "quantisation": QUANTISATION,
             "checkpoint_sha256": checkpoint_sha256,
             "execution": {**req.execution.as_dict(), "compiled": network.compiled},
-            "training_execution": training_execution(req.checkpoint), **req.shard_meta()}
+            "training_execution": training_execution(req.checkpoint, stored),
+            **req.shard_meta()}
     write_samples(req.out, images, labels, meta)
     if req.grid:
         save_grid(images, req.grid)

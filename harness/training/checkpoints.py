@@ -43,7 +43,7 @@ def restore_from_states(config: TrainConfig) -> list[int]:
             weights = {**state["model"], **state["ema"][rate]}
             save_checkpoint(ema_checkpoint_path(config.run_dir, rate, iteration), weights,
                             config.model_config(), config.diffusion_config(), step=iteration,
-                            ema_rate=float(rate))
+                            ema_rate=float(rate), compiled_steps=state.get("compiled_steps"))
         restored.append(iteration)
     return restored
 

@@ -21,7 +21,7 @@ TARGETS = ("eps", "x0", "v")
 SCHEDULE_OPTIONS = frozenset(
     {"run_dir", "max_steps", "save_every", "eval_iterations", "log_every", "num_workers",
      "device", "progress", "cache_data", "compile", "compile_mode", "channels_last",
-     "fused_optimizer"}
+     "fused_optimizer", "compile_fallback"}
 )
 
 # Ranges of the numeric options (bounds as in harness.inputs.check_number, which also refuses
@@ -96,6 +96,7 @@ class TrainConfig:
     compile_mode: str = "default"
     channels_last: bool = False
     fused_optimizer: bool = False
+    compile_fallback: bool = False
 
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
@@ -137,7 +138,8 @@ class TrainConfig:
         """How the UNet is run (precision, TF32, compile, memory format, determinism)."""
         return Execution(precision=self.precision, tf32=self.tf32, compile=self.compile,
                          compile_mode=self.compile_mode, channels_last=self.channels_last,
-                         deterministic=self.deterministic)
+                         deterministic=self.deterministic,
+                         compile_fallback=self.compile_fallback)
 
     def model_config(self) -> dict:
         """Keyword arguments of harness.models.create_model."""

@@ -2,8 +2,9 @@
 
 ADM logs each loss term overall and as `{term}_q{k}` for the quartile k = int(4 t / T) of
 the timestep; we do the same for the total loss. On resume, rows written after the state
-that is resumed from are dropped, so the log of a resumed run equals the uninterrupted one
-(apart from samples/s).
+that is resumed from are dropped and the window's sums saved in that state are restored, so
+the log of a resumed run equals the uninterrupted one (apart from samples/s) even when the
+state was written mid-window (a job stopped by a signal).
 """
 
 from __future__ import annotations
@@ -46,6 +47,18 @@ class LossLog:
         self.has_vb = False
         self.q_sums = np.zeros(4)
         self.q_counts = np.zeros(4)
+
+    def window(self) -> dict:
+        """The sums of the window not yet written (JSON values, for a training state)."""
+        return {"sums": dict(self.sums), "count": self.count, "has_vb": self.has_vb,
+                "q_sums": self.q_sums.tolist(), "q_counts": self.q_counts.tolist()}
+
+    def restore_window(self, window: dict) -> None:
+        """Continue the window that `window()` returned (e.g. in the state resumed from)."""
+        self.sums = {k: float(window["sums"][k]) for k in self.sums}
+        self.count, self.has_vb = int(window["count"]), bool(window["has_vb"])
+        self.q_sums = np.array(window["q_sums"], dtype=np.float64)
+        self.q_counts = np.array(window["q_counts"], dtype=np.float64)
 
     def add(self, t: np.ndarray, terms: dict[str, np.ndarray]) -> None:
         """Per-sample timesteps and loss terms ("loss", "mse", optional "vb") of one step."""

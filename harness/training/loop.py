@@ -8,6 +8,12 @@ EMA after n steps (ADM's own names are off by one: it saves before counting the 
 Iteration 0 is the initial weights (ADM's EMA starts from them): the untrained baseline that
 shows how far training moved the metrics. The seed alone determines them, so that checkpoint is
 written whenever it is asked for and missing, before any training state is loaded.
+
+SIGTERM or SIGUSR1 (a scheduler's notice: preemption, a time limit) ends the run after the
+step in progress: its training state is written and harness.errors.Interrupted raised, and a
+rerun resumes from that step exactly as from any other state (harness.runtime.stop).
+Whether the UNet ran compiled is counted per step (`compiled_steps` in each training state
+and EMA checkpoint), since a resumed run may land where the compiler is missing.
 """
 
 from __future__ import annotations
@@ -29,12 +35,14 @@ from harness.checkpoint import save_checkpoint
 from harness.data import ImageDataset
 from harness.data.dataset import check_resolution
 from harness.diffusion import create_diffusion
+from harness.errors import Interrupted
 from harness.inputs import check_output_path
 from harness.models import create_model
 from harness.models.check import check_model_config
 from harness.runtime import Network, RunLock, distributed, numerics, seeds
-from harness.runtime.execution import memory_format
+from harness.runtime.execution import check_compile, memory_format
 from harness.runtime.files import SUFFIX as TEMPORARY_SUFFIX
+from harness.runtime.stop import StopSignals
 from harness.training.batches import StepBatches, StepData
 from harness.training.checkpoints import (
     ema_checkpoint_path,
@@ -98,9 +106,10 @@ def train(config: TrainConfig, restart: bool = False) -> dict:
     its config.json, the model (built on the meta device), the diffusion, and the data (its
     resolution against image_size). The run directory is then locked for this job (a second
     `harness train` on it is refused, naming the holder). `restart` first moves the run's
-    states, EMA checkpoints, log and status aside and trains from step 0.
+    states, EMA checkpoints, log and status aside and trains from step 0. SIGTERM/SIGUSR1
+    stop the run after the current step with its state written (raises Interrupted).
     """
-    with numerics(config.execution()):  # before CUDA starts: the cuBLAS workspace setting
+    with StopSignals() as stop, numerics(config.execution()):  # numerics: before CUDA starts
         info, device = distributed.init(config.device)
         config = dataclasses.replace(config, world_size=info.world_size)
         _check_run_dir(Path(config.run_dir))
@@ -108,12 +117,13 @@ def train(config: TrainConfig, restart: bool = False) -> dict:
         check_model_config(config.model_config(), "the model options")
         create_diffusion(**config.diffusion_config())
         check_resolution(config.data, config.image_size, "--image-size")
+        check_compile(config.execution(), device.type)  # no compiler: refused before any work
         dataset = _open_dataset(config)
         run_dir = Path(config.run_dir)
         lock = (RunLock(run_dir / LOCK_NAME, f"run directory '{run_dir}'") if info.is_main
                 else contextlib.nullcontext())
         with lock:
-            return _train(config, info, device, dataset, restart)
+            return _train(config, info, device, dataset, restart, stop)
 
 
 def _check_run_dir(run_dir: Path) -> None:
@@ -132,7 +142,7 @@ def _check_run_dir(run_dir: Path) -> None:
 
 
 def _train(config: TrainConfig, info: distributed.Dist, device: torch.device,
-           dataset: ImageDataset, restart: bool) -> dict:
+           dataset: ImageDataset, restart: bool, stop: StopSignals) -> dict:
     run_dir = Path(config.run_dir)
     if restart:
         if info.is_main:
@@ -161,7 +171,7 @@ def _train(config: TrainConfig, info: distributed.Dist, device: torch.device,
     ema = EMA(model, config.ema_rates())
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay,
                             fused=config.fused_optimizer or None)
-    start = 0
+    start, compiled_steps, log_window = 0, 0, None
     state = load_newest_state(run_dir)  # on CPU: RNG states must stay CPU tensors
     if state is not None:
         try:
@@ -176,6 +186,8 @@ def _train(config: TrainConfig, info: distributed.Dist, device: torch.device,
                              f"optimiser (written by another run?): {reason}; move it away, "
                              "or rerun with --restart") from None
         start = int(state["step"])
+        compiled_steps = state.get("compiled_steps")  # None: a state from before it was counted
+        log_window = state.get("log_window")
         del state
     elif info.is_main and (run_dir / "log.csv").exists():
         print(f"warning: {run_dir} has a log.csv but no training state (none was saved before "
@@ -191,6 +203,9 @@ def _train(config: TrainConfig, info: distributed.Dist, device: torch.device,
             model, device_ids=[device.index] if device.type == "cuda" else None
         )
     net = Network(net, config.execution(), device)
+    if info.is_main:
+        print(f"{run_dir}: steps {start}..{config.max_steps} on {device} "
+              f"({config.execution().label()}, {'compiled' if net.compiled else 'eager'})")
 
     _warn_unreachable(config, start, ema.rates)
     workers = config.num_workers
@@ -201,10 +216,15 @@ def _train(config: TrainConfig, info: distributed.Dist, device: torch.device,
                         sampler=range(start, config.max_steps), num_workers=workers,
                         pin_memory=pinned)
     log = LossLog(run_dir / "log.csv", start, diffusion.num_timesteps) if info.is_main else None
+    if log is not None and log_window is not None:
+        log.restore_window(log_window)
     bar = tqdm(total=config.max_steps, initial=start, unit="it", dynamic_ncols=True,
                disable=not (config.progress and info.is_main), desc="train")
     window_start, window_steps = time.perf_counter(), 0
     status = {"status": "completed", "step": config.max_steps}
+    saver = StateSaver(config, info, model, ema, opt, log)
+    if _stop_asked(stop, info):
+        _stopped(stop, info, run_dir, start, config, saved=False)
 
     for step, (x, kwargs, t, noise) in zip(range(start, config.max_steps), loader, strict=True):
         iteration = step + 1
@@ -239,7 +259,14 @@ def _train(config: TrainConfig, info: distributed.Dist, device: torch.device,
                 bar.set_postfix(loss=f"{row['loss']:.4g}")
                 window_start, window_steps = time.perf_counter(), 0
         bar.update(1)
-        _save_points(config, info, iteration, model, ema, opt)
+        if compiled_steps is not None:
+            compiled_steps += int(net.compiled)
+        saved = saver.at_save_points(iteration, compiled_steps)
+        if _stop_asked(stop, info):
+            if not saved:
+                saver.save(iteration, compiled_steps)
+            bar.close()
+            _stopped(stop, info, run_dir, iteration, config, saved=True)
 
     bar.close()
     if info.is_main:
@@ -251,25 +278,56 @@ def _train(config: TrainConfig, info: distributed.Dist, device: torch.device,
     return status
 
 
-def _save_points(config: TrainConfig, info: distributed.Dist, iteration: int,
-                 model: torch.nn.Module, ema: EMA, opt: torch.optim.Optimizer) -> None:
-    """EMA checkpoints at evaluation iterations; training state there, every N and at the end."""
-    is_eval = iteration in config.eval_iterations
-    if not (is_eval or iteration % config.save_every == 0 or iteration == config.max_steps):
-        return
-    if info.is_main:
-        if is_eval:
-            for rate in ema.rates:
+def _stop_asked(stop: StopSignals, info: distributed.Dist) -> bool:
+    """Whether any rank was asked to stop (all ranks then stop after the same step)."""
+    return distributed.any_rank(stop.requested is not None, info)
+
+
+def _stopped(stop: StopSignals, info: distributed.Dist, run_dir: Path, step: int,
+             config: TrainConfig, saved: bool) -> None:
+    distributed.shutdown(info)
+    why = stop.requested or "a signal to another process of this job"
+    kept = (f"training state {state_path(run_dir, step)} written" if saved
+            else "no step was taken, nothing new to save")
+    raise Interrupted(f"{run_dir}: stopped by {why} at step {step} of {config.max_steps} "
+                      f"({kept}); run the same command again to resume")
+
+
+class StateSaver:
+    """Writes a run's EMA checkpoints and training states (rank 0; the others wait)."""
+
+    def __init__(self, config: TrainConfig, info: distributed.Dist, model: torch.nn.Module,
+                 ema: EMA, opt: torch.optim.Optimizer, log: LossLog | None) -> None:
+        self.config, self.info, self.model, self.ema, self.opt, self.log = (
+            config, info, model, ema, opt, log)
+
+    def at_save_points(self, iteration: int, compiled_steps: int | None) -> bool:
+        """EMA checkpoints at evaluation iterations; a training state there, every
+        save_every steps and at the end. Returns whether a state was written."""
+        config = self.config
+        is_eval = iteration in config.eval_iterations
+        if not (is_eval or iteration % config.save_every == 0 or iteration == config.max_steps):
+            return False
+        if is_eval and self.info.is_main:
+            for rate in self.ema.rates:
                 save_checkpoint(ema_checkpoint_path(config.run_dir, rate, iteration),
-                                ema.state_dict(model, rate), config.model_config(),
+                                self.ema.state_dict(self.model, rate), config.model_config(),
                                 config.diffusion_config(), step=iteration,
-                                ema_rate=float(rate))
-        save_state(config.run_dir, iteration, {
-            "model": model.state_dict(), "ema": ema.to_state(),
-            "optimizer": opt.state_dict(), "rng": capture_rng(),
-            "data": {"next_step": iteration}, "options": config.options(),
-        })
-    distributed.barrier(info)
+                                ema_rate=float(rate), compiled_steps=compiled_steps)
+        self.save(iteration, compiled_steps)
+        return True
+
+    def save(self, iteration: int, compiled_steps: int | None) -> None:
+        """The training state after `iteration` steps."""
+        if self.info.is_main:
+            save_state(self.config.run_dir, iteration, {
+                "model": self.model.state_dict(), "ema": self.ema.to_state(),
+                "optimizer": self.opt.state_dict(), "rng": capture_rng(),
+                "data": {"next_step": iteration}, "options": self.config.options(),
+                "compiled_steps": compiled_steps,
+                "log_window": None if self.log is None else self.log.window(),
+            })
+        distributed.barrier(self.info)
 
 
 def _save_initial(config: TrainConfig) -> None:
@@ -284,4 +342,4 @@ def _save_initial(config: TrainConfig) -> None:
     for rate in missing:
         save_checkpoint(ema_checkpoint_path(config.run_dir, rate, 0), model.state_dict(),
                         config.model_config(), config.diffusion_config(), step=0,
-                        ema_rate=float(rate))
+                        ema_rate=float(rate), compiled_steps=0)

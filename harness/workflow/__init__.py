@@ -1,8 +1,9 @@
 """The workflow as a library: its config (schema, loading, validation), its plan (every cell,
 training run and analysis a config asks for, and their paths), training's one job per
-checkpoint, the jobs as a graph, and `harness cell`'s selection. Shared by the Snakemake
-rules, `harness cell` and `harness estimate`, so the three agree on every path; nothing here
-imports torch (the Snakefile is parsed for every workflow command and SLURM job)."""
+checkpoint, the jobs as a graph, `harness cell`'s selection, the nodes GPU jobs must avoid and
+which profile a run uses. Shared by the Snakemake rules, `harness cell` and `harness estimate`,
+so the three agree on every path; nothing here imports torch (the Snakefile is parsed for every
+workflow command and SLURM job)."""
 
 from harness.workflow.cell import cell_command, select_cells
 from harness.workflow.config import (
@@ -39,6 +40,7 @@ from harness.workflow.plan import (
     statistics_settings,
     write_plan,
 )
+from harness.workflow.profiles import describe_profiles
 from harness.workflow.train import (
     checkpoint_path,
     ema_rate_name,
@@ -46,10 +48,12 @@ from harness.workflow.train import (
     segment_iterations,
     unreachable_checkpoints,
 )
+from harness.workflow.unusable_hosts import exclude_option
 
 __all__ = [
     "ANALYSES", "CONTROL_SEED_OFFSET", "ROOT", "SCHEMA_PATH", "USES", "Cell", "Job", "Plan",
     "Run", "build_plan", "cell_command", "cell_hash", "check_config", "dag_jobs", "data_problems",
+    "describe_profiles", "exclude_option",
     "checkpoint_path", "cli_args", "data_source", "digest", "ema_rate_name", "eval_iterations",
     "known_weightings", "load_config", "load_schema", "model_config", "plan_json",
     "previous_iteration", "replicate_of", "run_dir", "run_hash", "run_path", "sample_jobs",

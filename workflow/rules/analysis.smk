@@ -11,7 +11,7 @@ rule analyze:
         x0="results/analysis/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/x0.npz",
     log:
         "results/logs/analysis/{dataset}/{target}-{weighting}/seed{seed}/{iteration}.log",
-    retries: res("analysis", "retries")
+    retries: job_retries("analysis")
     conda:
         HARNESS_ENV
     threads: res("analysis", "cpus")
@@ -19,10 +19,11 @@ rule analyze:
         **job_resources("analysis"),
     params:
         launch=lambda wc, resources: launcher(resources),
+        device=lambda wc, resources: device_option(resources),
         num_images=config["analysis"]["num_images"],
         stride=config["analysis"]["stride"],
         seed=config["analysis"]["seed"],
     shell:
-        "{params.launch} analyze --checkpoint {input.checkpoint} --data {input.images}"
+        "{params.launch} analyze {params.device} --checkpoint {input.checkpoint} --data {input.images}"
         " --out-mse {output.mse} --out-x0 {output.x0} --num-images {params.num_images}"
         " --stride {params.stride} --seed {params.seed} > {log} 2>&1"

@@ -26,6 +26,10 @@ DATA_PROBLEMS = wp.data_problems(
 )
 for problem in DATA_PROBLEMS:
     print(f"warning: {problem}; a run stops here before its first job", file=sys.stderr)
+# Which file each `--profile NAME` is (a profile of the user's own may bear the same name).
+if not workflow.remote_exec:
+    for line in wp.describe_profiles(sys.argv[1:], os.environ, workflow.basedir):
+        print(line, file=sys.stderr)
 
 
 onstart:
@@ -68,6 +72,42 @@ def res(stage, key):
     return config["resources"][stage][key]
 
 
+def job_retries(stage):
+    """Resubmissions of a stage's failed job (None: Snakemake's --retries). Only the Snakemake
+    that submits jobs retries: inside a cluster job (remote mode) a rule's own `retries` would
+    restart the job again and again in the same allocation, on the same node, before the
+    cluster saw it fail; so there the first failure ends the job, and the resubmission (on
+    another node, if this one was recorded as unusable) is the retry."""
+    return 0 if workflow.remote_exec else res(stage, "retries")
+
+
+# Nodes where a GPU job found no usable CUDA device (harness.workflow.unusable_hosts).
+UNUSABLE_GPU_HOSTS = "results/logs/unusable-gpu-hosts"
+# Stages whose jobs keep their work when stopped by a signal, and resume (harness.runtime.stop).
+RESUMABLE_STAGES = ("train", "sample")
+
+
+def slurm_extra(stage):
+    """The sbatch options of a stage's jobs beyond the executor's: `--signal` (training and
+    sampling: stop, saved, before the time limit) and, for GPU stages that require CUDA,
+    `--exclude` of the nodes recorded as unusable. A function of the attempt, so that
+    Snakemake evaluates it again for every resubmission; None when there is nothing to add."""
+    signal = config["slurm_signal"] if stage in RESUMABLE_STAGES else ""
+    if signal and int(signal.split("@")[1]) + 60 >= 60 * res(stage, "runtime"):
+        signal = ""  # SLURM would signal at once (it may signal up to 60 s early)
+    exclude = res(stage, "gpus") and config["require_cuda"]
+    if not (signal or exclude):
+        return None
+
+    def options(wildcards, attempt):
+        parts = [f"--signal={signal}" if signal else ""]
+        if exclude:
+            parts.append(wp.exclude_option(UNUSABLE_GPU_HOSTS))
+        return " ".join(p for p in parts if p)
+
+    return options
+
+
 def job_resources(stage, gpus=True):
     """A rule's resources: what the local scheduler counts and what SLURM is asked for. Keys
     the config leaves empty are left out, so that the executor's own defaults apply
@@ -89,6 +129,9 @@ def job_resources(stage, gpus=True):
             out[key] = config[key]
     if config["slurm_constraint"]:
         out["constraint"] = config["slurm_constraint"]
+    extra = slurm_extra(stage) if gpus else None  # a CPU-only step: no signal, no exclusion
+    if extra is not None:
+        out["slurm_extra"] = extra
     return out
 
 
@@ -151,7 +194,15 @@ def train_args(wc):
 
 
 # How the UNet runs (harness.runtime.Execution): training.* and sampling.* keys of these names.
-EXECUTION_KEYS = ("precision", "tf32", "compile", "compile_mode", "channels_last", "deterministic")
+EXECUTION_KEYS = (
+    "precision",
+    "tf32",
+    "compile",
+    "compile_mode",
+    "channels_last",
+    "deterministic",
+    "compile_fallback",
+)
 
 
 def sample_args(wc):
@@ -159,13 +210,25 @@ def sample_args(wc):
 
 
 def launcher(resources, torchrun=False):
-    """The command prefix of a job: `harness`, on its own GPUs when the stage uses any (a
-    free device per job on a workstation; SLURM's allocation on a cluster), and for
-    multi-GPU training torchrun inside the single task."""
+    """The command prefix of a job: `exec harness`, on its own GPUs when the stage uses any
+    (a free device per job on a workstation; SLURM's allocation on a cluster; with
+    require_cuda, never the CPU: on-gpus fails at once where no CUDA device is usable and
+    records the node), and for multi-GPU training torchrun inside the single task. `exec`
+    replaces the job's shell, so a scheduler's SIGTERM/SIGUSR1 reach the harness, which
+    saves and stops, instead of killing the shell and orphaning it."""
     gpus = int(resources.get("gpu", 0))
     if not gpus:
-        return "harness"
+        return "exec harness"
     run = "harness"
     if torchrun and gpus > 1:
         run = f'torchrun --standalone --nproc_per_node {gpus} "$(command -v harness)"'
-    return f"harness on-gpus --gpus {gpus} -- {run}"
+    check = ""
+    if config["require_cuda"]:
+        check = f" --require-cuda --unusable-hosts {UNUSABLE_GPU_HOSTS}"
+    return f"exec harness on-gpus --gpus {gpus}{check} -- {run}"
+
+
+def device_option(resources):
+    """`--device cuda` for a job of a GPU stage when the config requires CUDA (so it never
+    runs on the CPU by accident), else nothing (the verb's `auto`)."""
+    return "--device cuda" if resources.get("gpu") and config["require_cuda"] else ""

@@ -7,7 +7,7 @@ rule prepare:
         manifest="results/data/{dataset}.json",
     log:
         "results/logs/prepare/{dataset}.log",
-    retries: res("data", "retries")
+    retries: job_retries("data")
     conda:
         HARNESS_ENV
     threads: res("data", "cpus")

@@ -9,7 +9,7 @@ rule metrics:
         "results/metrics/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/{sampler}{steps}.json",
     log:
         "results/logs/metrics/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/{sampler}{steps}.log",
-    retries: res("metrics", "retries")
+    retries: job_retries("metrics")
     conda:
         HARNESS_ENV
     threads: res("metrics", "cpus")
@@ -31,8 +31,9 @@ rule metrics:
             if x
         ),
         launch=lambda wc, resources: launcher(resources),
+        device=lambda wc, resources: device_option(resources),
     shell:
-        "{params.launch} metrics --samples {input.samples} --refstats {input.refstats} --out {output}"
+        "{params.launch} metrics {params.device} --samples {input.samples} --refstats {input.refstats} --out {output}"
         " --dataset {wildcards.dataset} --target {wildcards.target}"
         " --weighting {wildcards.weighting} --iteration {wildcards.iteration}"
         " --sampler {wildcards.sampler} --steps {wildcards.steps} --kid-subset-size {params.kid}"

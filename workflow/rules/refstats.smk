@@ -9,7 +9,7 @@ rule refstats:
         "results/refstats/{dataset}.npz",
     log:
         "results/logs/refstats/{dataset}.log",
-    retries: res("refstats", "retries")
+    retries: job_retries("refstats")
     conda:
         HARNESS_ENV
     threads: res("refstats", "cpus")
@@ -17,6 +17,7 @@ rule refstats:
         **job_resources("refstats"),
     params:
         launch=lambda wc, resources: launcher(resources),
+        device=lambda wc, resources: device_option(resources),
         extra=" ".join(
             x
             for x in (
@@ -27,4 +28,4 @@ rule refstats:
             if x
         ),
     shell:
-        "{params.launch} refstats --data {input.images} --out {output} {params.extra} > {log} 2>&1"
+        "{params.launch} refstats {params.device} --data {input.images} --out {output} {params.extra} > {log} 2>&1"

@@ -41,7 +41,7 @@ rule report:
         ),
     log:
         "results/logs/report.log",
-    retries: res("report", "retries")
+    retries: job_retries("report")
     conda:
         HARNESS_ENV
     threads: res("report", "cpus")

@@ -16,7 +16,7 @@ rule sample:
         ),
     log:
         "results/logs/sample/{dataset}/{target}-{weighting}/seed{seed}/{iteration}/{sampler}{steps}.log",
-    retries: res("sample", "retries")
+    retries: job_retries("sample")
     conda:
         HARNESS_ENV
     threads: res("sample", "cpus")
@@ -29,8 +29,9 @@ rule sample:
         eta=config["sampling"]["eta"],
         execution=sample_args,
         launch=lambda wc, resources: launcher(resources),
+        device=lambda wc, resources: device_option(resources),
     shell:
-        "{params.launch} sample --checkpoint {input.checkpoint} --sampler {wildcards.sampler}"
+        "{params.launch} sample {params.device} --checkpoint {input.checkpoint} --sampler {wildcards.sampler}"
         " --steps {wildcards.steps} --num-samples {params.num_samples}"
         " --batch-size {params.batch_size} --seed {params.seed} --eta {params.eta}"
         " {params.execution} --out {output.samples} --grid {output.grid} > {log} 2>&1"
@@ -56,7 +57,7 @@ rule sample_shard:
     wildcard_constraints:
         shard="[0-9]+",
         shards="[0-9]+",
-    retries: res("sample", "retries")
+    retries: job_retries("sample")
     conda:
         HARNESS_ENV
     threads: res("sample", "cpus")
@@ -69,8 +70,9 @@ rule sample_shard:
         eta=config["sampling"]["eta"],
         execution=sample_args,
         launch=lambda wc, resources: launcher(resources),
+        device=lambda wc, resources: device_option(resources),
     shell:
-        "{params.launch} sample --checkpoint {input.checkpoint} --sampler {wildcards.sampler}"
+        "{params.launch} sample {params.device} --checkpoint {input.checkpoint} --sampler {wildcards.sampler}"
         " --steps {wildcards.steps} --num-samples {params.num_samples}"
         " --batch-size {params.batch_size} --seed {params.seed} --eta {params.eta}"
         " {params.execution} --shard {wildcards.shard}/{wildcards.shards} --out {output}"
@@ -92,13 +94,13 @@ rule merge_samples:
         "results/logs/sample/{stem}.merge.log",
     wildcard_constraints:
         stem="|".join(re.escape(stem) for stem in SHARD_FILES) or "(?!)",
-    retries: res("sample", "retries")
+    retries: job_retries("sample")
     conda:
         HARNESS_ENV
     resources:
         **job_resources("sample", gpus=False),
     shell:
-        "harness merge-samples {input} --out {output.samples} --grid {output.grid} > {log} 2>&1"
+        "exec harness merge-samples {input} --out {output.samples} --grid {output.grid} > {log} 2>&1"
 
 
 ruleorder: merge_samples > sample

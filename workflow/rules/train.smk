@@ -39,7 +39,7 @@ rule train:
         "results/logs/train/{dataset}/{target}-{weighting}/seed{seed}/ema_{rate}_{iteration}.log",
     wildcard_constraints:
         rate=re.escape(wp.ema_rate_name(config)),
-    retries: res("train", "retries")
+    retries: job_retries("train")
     conda:
         HARNESS_ENV
     threads: res("train", "cpus")
@@ -49,6 +49,7 @@ rule train:
         run_dir=lambda wc, output: os.path.dirname(output.checkpoint),
         args=train_args,
         launch=lambda wc, resources: launcher(resources, torchrun=True),
+        device=lambda wc, resources: device_option(resources),
     shell:
-        "{params.launch} train --data {input.images} --run-dir {params.run_dir} {params.args}"
+        "{params.launch} train {params.device} --data {input.images} --run-dir {params.run_dir} {params.args}"
         " >> {log} 2>&1"
