@@ -154,7 +154,7 @@ def test_merge_holds_the_cells_lock_and_metrics_carry_the_shards(tmp_path):
     for k, path in enumerate(shards):
         invoke(sample_args(ckpt, path, "--shard", f"{k}/2"))
     out = tmp_path / "m.npz"
-    with output_lock(out), pytest.raises(LockedError, match="sampling output"):
+    with output_lock(out, "sampling output"), pytest.raises(LockedError, match="sampling output"):
         merge_shards(shards, str(out), str(tmp_path / "m.png"))  # e.g. a `harness sample`
     assert not out.exists()
     merged = merge_shards(shards, str(out), str(tmp_path / "m.png"))

@@ -215,14 +215,16 @@ def test_a_profile_of_the_users_named_slurm_is_told_apart(tmp_path):
 
 def test_gpu_jobs_avoid_recorded_nodes_and_training_is_warned_before_its_limit(tmp_path):
     """slurm_extra: every GPU stage excludes the nodes recorded as having no usable CUDA;
-    training and sampling get SLURM's early SIGTERM (--signal=TERM@300); CPU stages neither."""
+    training and sampling (sample shards too) get SLURM's early SIGTERM (--signal=TERM@300);
+    CPU stages (merge-samples among them) neither."""
     (tmp_path / "results/logs/unusable-gpu-hosts").mkdir(parents=True)
     (tmp_path / "results/logs/unusable-gpu-hosts/node7").write_text("no usable CUDA device\n")
     for rule, lines in paper_dry_run(tmp_path).items():
         for line in lines:
             extra = resource_keys(line).get("slurm_extra", "").split()
             assert ("--exclude=node7" in extra) == (rule not in CPU_RULES), (rule, line)
-            assert ("--signal=TERM@300" in extra) == (rule in ("train", "sample")), (rule, line)
+            resumable = rule in ("train", "sample", "sample_shard")  # harness train/sample
+            assert ("--signal=TERM@300" in extra) == resumable, (rule, line)
 
 
 def test_account_and_partition_the_plugins_way_reach_every_job(tmp_path):

@@ -63,7 +63,7 @@ def merge_shards(paths: list[str], out: str, grid: str) -> dict:
     """Write the cell's samples file `out` and grid `grid` from its shard files; returns meta."""
     if not paths:
         raise ValueError("no samples shards given")
-    with output_lock(out):
+    with output_lock(out, "sampling output"):
         arrays, metas = zip(*(_read(p) for p in paths), strict=True)
         _check(list(paths), list(metas))
         order = sorted(range(len(paths)), key=lambda k: metas[k]["shard"]["start"])
