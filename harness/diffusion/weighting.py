@@ -15,6 +15,8 @@ This is exactly how the Min-SNR authors write min_snr for the three targets.  Th
 only trains x0 and v with constant weighting (its Table 4), where no conversion happens.
 
 Weights are float64 numpy arrays; the diffusion turns them into one tensor per device, once.
+Weightings users define (a formula in a config, or a plugin) live in user_weighting.py and are
+converted between targets by the same `convert`.
 """
 
 from __future__ import annotations

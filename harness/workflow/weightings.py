@@ -96,14 +96,14 @@ class Weightings:
         if name in WEIGHTINGS:
             return None
         if name not in self.user:
+            if name not in plugin_names():
+                raise ValueError(f"{key}: unknown weighting '{name}'; choose from "
+                                 f"{weighting_names(self.config)}")
             try:
                 w = from_plugin(name)
                 diffusion = self.config["diffusion"]
                 check_on_schedule(w, diffusion["steps"], diffusion["noise_schedule"])
             except DefinitionError as err:
-                if err.key == "plugin" and "no installed package" in err.reason:
-                    raise ValueError(f"{key}: unknown weighting '{name}'; choose from "
-                                     f"{weighting_names(self.config)}") from None
                 raise ValueError(f"{key}: weighting '{name}': {err.key}: {err.reason}") from None
             self.user[name] = w
         return self.user[name]
