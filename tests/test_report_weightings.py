@@ -109,7 +109,12 @@ def test_family_outcomes_correct_for_the_number_of_comparisons(zs, expected):
     assert family_outcomes(judgements, 0.95) == expected
     # A comparison is supported only when every one of its cells is.
     assert family_outcomes([_judgement(4.0, 0.5)], 0.95) == ["inconclusive"]
-    # A cell without a result: not run (as for the paper's claims).
+    # A cell without a result: not run (as for the paper's claims), still one of the family;
+    # it never hides a contradiction.
     missing = Judgement("not run", [direction("cell", None, why="not run")])
     assert family_outcomes([missing, _judgement(3.0)], 0.95) == ["not run", "supported"]
+    assert family_outcomes([missing, _judgement(2.1)], 0.95) == ["not run", "inconclusive"]
+    partly = Judgement("contradicted", [direction("a", None, why="not run"),
+                                        direction("b", Estimate(-3.0, 1.0))])
+    assert family_outcomes([partly], 0.95) == ["contradicted"]
     assert math.isclose(_judgement(2.2).tests[0].p_support, 0.0139, abs_tol=1e-4)

@@ -61,20 +61,21 @@ def label(entry: dict) -> str:
 
 def family_outcomes(judgements: list[Judgement], confidence: float) -> list[str]:
     """Each comparison's verdict corrected for the number of comparisons, at one-sided level
-    (1 - confidence)/2: contradicted when Holm's procedure over every cell test of every
-    comparison rejects one of its cells (as `decide` does within one claim); supported when
-    Holm over the comparisons rejects its intersection-union p-value (its largest cell p, every
-    cell supported); not run when a cell has no result (as `decide`)."""
+    (1 - confidence)/2, in the order `decide` applies within one claim: contradicted when
+    Holm's procedure over the cells with a result, of every comparison, rejects one of its
+    cells; not run when one of its cells has no result; supported when Holm over the
+    comparisons rejects its intersection-union p-value (its largest cell p; a comparison that
+    cannot be supported counts with p = 1); inconclusive otherwise."""
     level = side_level(confidence)
-    cells = [(i, t) for i, j in enumerate(judgements) for t in j.tests if t.estimate is not None]
+    cells = [(i, t) for i, j in enumerate(judgements) for t in j.tests if t.run]
     contradicted = {i for (i, _), hit in zip(cells, _holm([t.p_contradict for _, t in cells],
                                                            level), strict=True) if hit}
-    runnable = [i for i, j in enumerate(judgements) if j.outcome != NOT_RUN]
-    p_support = [max(t.p_support for t in judgements[i].tests) for i in runnable]
-    supported = {i for i, hit in zip(runnable, _holm(p_support, level), strict=True) if hit}
-    return [NOT_RUN if j.outcome == NOT_RUN else CONTRADICTED if i in contradicted
-            else SUPPORTED if i in supported else INCONCLUSIVE
-            for i, j in enumerate(judgements)]
+    complete = [bool(j.tests) and all(t.run for t in j.tests) for j in judgements]
+    p_support = [max(t.p_support for t in j.tests) if ok else 1.0
+                 for j, ok in zip(judgements, complete, strict=True)]
+    supported = _holm(p_support, level)
+    return [CONTRADICTED if i in contradicted else NOT_RUN if not complete[i]
+            else SUPPORTED if supported[i] else INCONCLUSIVE for i in range(len(judgements))]
 
 
 def _holm(p_values: list[float], level: float) -> list[bool]:
@@ -103,8 +104,9 @@ def compare(view: View, entries: list[dict]) -> list[Comparison]:
 
 
 def rankings(view: View, labels: dict[str, str]) -> list[dict]:
-    """Per group of ε cells that differ only in weighting (two or more): the weightings from
-    best (lowest deciding metric) to worst with intervals; diverged, then not run, last."""
+    """Per group of ε cells at the final checkpoint that differ only in weighting (two or more):
+    the weightings from best (lowest deciding metric over the finite seeds) to worst with
+    intervals; those whose every seed diverged, then those not run, last."""
     out = []
     for g in sorted(view.groups or [], key=lambda g: (g.dataset, g.sampler, -g.steps,
                                                       g.iteration)):
@@ -113,14 +115,14 @@ def rankings(view: View, labels: dict[str, str]) -> list[dict]:
         order = sorted(g.cells.items(), key=lambda kv: _rank_key(kv[1]))
         rows = [{"weighting": w, "label": labels.get(w, w), "status": o.status,
                  "value": o.value if o.ok else None, "ci": list(o.ci) if o.ok and o.ci else None,
-                 "seeds": o.n} for w, o in order]
+                 "seeds": o.seeds, "diverged": o.divergence_text()} for w, o in order]
         out.append({"where": g.where, "dataset": g.dataset, "steps": g.steps,
                     "sampler": g.sampler, "iteration": g.iteration, "rows": rows})
     return out
 
 
 def _rank_key(o: Obs) -> tuple:
-    return (0, o.value) if o.ok else (1, 0.0) if o.diverged else (2, 0.0)
+    return (0, o.value) if o.ok else (1, 0.0) if o.all_diverged else (2, 0.0)
 
 
 def curves_figure(entries: list[dict], steps: int, noise_schedule: str, path: Path,
