@@ -57,8 +57,8 @@ def builtin_params(config: dict | None) -> dict[str, float]:
 
 def catalog(config: dict | None = None) -> list[dict]:
     """Every weighting there is: the built-ins, a validated config's own, and the installed
-    plugins (`describe` records with `folder` for the config's; a plugin that cannot be used
-    is listed with why, under `problem`)."""
+    plugins, as `describe` records (a plugin that cannot be used is listed with why, under
+    `problem`)."""
     out = [describe(w, **builtin_params(config)) for w in WEIGHTINGS.values()]
     own = config_weightings(config) if config else {}
     out += [describe(w) for w in own.values()]
