@@ -33,6 +33,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "report": ("harness.commands.report", "report_command"),
     "cell": ("harness.commands.cell", "cell_command"),
     "estimate": ("harness.commands.estimate", "estimate_command"),
+    "weightings": ("harness.commands.weightings", "weightings_command"),
     "bench": ("harness.commands.bench", "bench"),
     "on-gpus": ("harness.commands.on_gpus", "on_gpus_command"),
 }

@@ -87,6 +87,8 @@ def _cases(f: dict[str, Path]) -> list[tuple[str, list[str], str]]:
     negative.write_text("diffusion: {p2_gamma: -1}\n")
     syntax = r / "syntax.yaml"
     syntax.write_text("a: [\n")
+    attribute = r / "attribute.yaml"
+    attribute.write_text("weightings: {mine: {space: eps, formula: 'snr.real'}}\n")
     return [
         ("prepare missing source", ["prepare", "--dataset", "x", "--source", "/nowhere/x",
                                     "--resolution", "8", "--out", str(r / "p")], "/nowhere/x"),
@@ -112,6 +114,13 @@ def _cases(f: dict[str, Path]) -> list[tuple[str, list[str], str]]:
         ("train nan lr", train("--lr", "nan"), "--lr"),
         ("train inf p2 gamma", train("--weighting", "p2", "--p2-gamma", "inf"), "--p2-gamma"),
         ("train nan dropout", train("--dropout", "nan"), "--dropout"),
+        ("train unknown weighting", train("--weighting", "mine"), "weighting 'mine'"),
+        ("train bad weighting definition", train("--weighting", "mine", "--weighting-definition",
+                                                 '{"space": "eps", "formula": "log(t)"}'),
+         "weighting_definition: weighting 'mine', formula: the value is infinite at t = 0"),
+        ("train weighting definition not JSON", train("--weighting", "mine",
+                                                      "--weighting-definition", "{space: eps"),
+         "weighting_definition"),
         ("train 16 channels", train("--num-channels", "16"), "num_channels"),
         ("train heads", train("--attention-resolutions", "8", "--num-head-channels", "7"),
          "num_head_channels 7"),
@@ -162,6 +171,10 @@ def _cases(f: dict[str, Path]) -> list[tuple[str, list[str], str]]:
         ("estimate zero tflops", ["estimate", "--tflops", "0"], "--tflops"),
         ("estimate nan tflops", ["estimate", "--tflops", "nan"], "--tflops"),
         ("estimate list config", ["estimate", "--configfile", str(f["list.json"])], "list.json"),
+        ("weightings bad formula", ["weightings", "--configfile", quick, "--configfile",
+                                    str(attribute)], "weightings.mine.formula: attribute"),
+        ("weightings plot under a file", ["weightings", "--plot", str(f["list.json"] / "c.png")],
+         "list.json' is a file"),
         ("bench model channels", ["bench", "model", "--preset", "tiny", "--num-channels", "0"],
          "--num-channels"),
         ("bench sample batch sizes", ["bench", "sample", "--batch-sizes", "a,b"],

@@ -94,10 +94,14 @@ def test_plan_json_carries_replicates_seeds_and_runs_per_seed():
     for c in doc["cells"]:
         assert {"seed", "sample_seed", "replicate", "arm"} <= set(c) and "_cell" not in c
     runs = {(t["dataset"], t["target"], t["weighting"], t["seed"]) for t in doc["training"]}
-    assert runs == set(plan.runs) and len(runs) == len(doc["training"])
+    # A run's key names its weighting folder (a user weighting's carries its definition digest)
+    assert runs == {(d, tg, wp.weighting_name(w), s) for d, tg, w, s in plan.runs}
+    assert len(runs) == len(doc["training"]) == len(plan.runs)
+    folders = {e["name"]: e["folder"] for e in doc["weightings"]["entries"]}
+    assert folders["capped"].startswith("capped-") and folders["debias"] == "debias"
     for t in doc["training"]:
-        assert t["run_dir"] == f"results/train/{t['dataset']}/{t['target']}-{t['weighting']}/" \
-                               f"seed{t['seed']}"
+        assert t["run_dir"] == f"results/train/{t['dataset']}/{t['target']}-" \
+                               f"{folders[t['weighting']]}/seed{t['seed']}"
     # Analyses run on replicate 0 only.
     assert {a["seed"] for a in doc["analysis"]} == {0}
     assert all("/seed0/" in a["mse"] for a in doc["analysis"])

@@ -22,8 +22,10 @@ from harness import workflow as wp
 
 
 def small(config: dict, shards: int = 2, **experiment) -> None:
-    """The smoke preset cut to Table 1 (4 cells, one replicate), 2 batches of 8 per cell."""
-    config["experiments"] = {"table1": {**config["experiments"]["table1"], **experiment}}
+    """The smoke preset cut to Table 1 of Constant and Ours (4 cells, one replicate), 2 batches
+    of 8 per cell."""
+    config["experiments"] = {"table1": {**config["experiments"]["table1"],
+                                        "weightings": ["constant", "debias"], **experiment}}
     config["replicates"] = 1
     config["sampling"].update(batch_size=8, shards=shards)
 

@@ -63,6 +63,7 @@ def analyze(checkpoint: str | Path, data: str | Path, out_mse: str | Path, out_x
         "format": "harness-analysis/1", "checkpoint": str(checkpoint), "data": str(data),
         "iteration": (ckpt.meta or {}).get("step", (ckpt.meta or {}).get("iteration")),
         "target": target, "weighting": dcfg.get("weighting", "constant"),
+        "weighting_definition": dcfg.get("weighting_definition"),
         "num_images": len(x0), "stride": stride, "seed": seed,
         "image_indices": [int(i) for i in order],
         "mse_definition": "mean over images and pixels of (eps_hat - eps)^2; eps_hat converted "

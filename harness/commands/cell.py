@@ -19,7 +19,8 @@ USES = {"1": "table1", "2": "table2", "3": "table3", "4": "table4", "7a": "fig7a
 @click.option("--table", "table", required=True, type=click.Choice(sorted(USES)),
               help="Table 1-4, or figure 7a / 7b.")
 @click.option("--dataset", help="Config dataset name or the paper dataset it stands for.")
-@click.option("--weighting", help="constant, p2, min_snr, debias, ... (default: all).")
+@click.option("--weighting", help="constant, p2, min_snr, debias, ..., or a weighting the config "
+                                   "defines or a plugin registers (default: all).")
 @click.option("--steps", type=click.IntRange(min=1),
               help="Sampling steps (default: all of the row).")
 @click.option("--target", type=click.Choice(["eps", "x0", "v"]))

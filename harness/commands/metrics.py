@@ -6,6 +6,7 @@ import click
 
 from harness.commands.options import fid_impl_option, inception_network_options
 from harness.inputs import check_output_path
+from harness.workflow import weighting_name
 
 
 @click.command("metrics")
@@ -16,7 +17,9 @@ from harness.inputs import check_output_path
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Cell JSON.")
 @click.option("--dataset", required=True)
 @click.option("--target", required=True)
-@click.option("--weighting", required=True)
+@click.option("--weighting", required=True,
+              help="The weighting's name; a user weighting's run folder part (name-digest) is "
+                   "recorded as its name (the definition comes from the samples' checkpoint).")
 @click.option("--iteration", required=True, type=click.IntRange(min=0))
 @click.option("--sampler", required=True)
 @click.option("--steps", required=True, type=click.IntRange(min=1))
@@ -45,7 +48,7 @@ def metrics_command(samples, refstats, out, dataset, target, weighting, iteratio
     from harness.runtime import write_json_atomic
 
     check_output_path(out, "--out")
-    cell = {"dataset": dataset, "target": target, "weighting": weighting,
+    cell = {"dataset": dataset, "target": target, "weighting": weighting_name(weighting),
             "iteration": iteration, "sampler": sampler, "steps": steps}
     weights = resolve_inception_weights(inception_weights, download=download)
     is_w = resolve_is_weights(is_weights, download=download)

@@ -7,6 +7,8 @@ import dataclasses
 import click
 
 from harness.commands.options import EXECUTION_HELP, Number
+from harness.diffusion import WEIGHTINGS
+from harness.diffusion.user_weighting import canonical, from_plugin
 from harness.runtime.execution import COMPILE_MODES, PRECISIONS
 from harness.training import TrainConfig, train
 from harness.training.config import NUMBER_BOUNDS
@@ -16,7 +18,14 @@ HELP = {
     "run_dir": "Run directory: config.json, log.csv, train_state_*.pt, ema_*.pt, status.json.",
     "max_steps": "Stop after this many optimizer steps (the learning rate stays constant).",
     "target": "What the network predicts: eps, x0 or v.",
-    "weighting": "Loss weighting (constant, p2, min_snr, debias, snr, ...).",
+    "weighting": "Loss weighting: a built-in (constant, p2, min_snr, debias, snr, ...; see "
+                 "`harness weightings`), a plugin's name, or a name with "
+                 "--weighting-definition.",
+    "weighting_definition": "A user weighting's definition as JSON, e.g. '{\"space\": "
+                            "\"eps\", \"formula\": \"1/sqrt(snr)\"}' (keys: space, "
+                            "formula, params, density; README 'Benchmark your own "
+                            "weighting'); part of the run's identity. A plugin's is filled "
+                            "in.",
     "batch_size": "Global batch size (split over the processes of a torchrun job).",
     "ema_rate": "Comma-separated EMA rates (ADM: 0.9999).",
     "save_every": "Write a resumable training state every N steps (the newest 2 are kept).",
@@ -82,6 +91,9 @@ def train_command(restart: bool, **options) -> None:
         raise click.BadParameter(f"'{text}' is not a comma-separated list of integers",
                                  param_hint="--eval-iterations") from err
     try:
+        if options["weighting"] not in WEIGHTINGS and not options["weighting_definition"]:
+            options["weighting_definition"] = canonical(
+                from_plugin(options["weighting"]).definition)
         status = train(TrainConfig(eval_iterations=iterations, **options), restart=restart)
     except (ValueError, FileNotFoundError) as err:
         raise click.ClickException(str(err)) from err

@@ -24,6 +24,7 @@ import torch
 from .losses import discretized_gaussian_log_likelihood, mean_flat, normal_kl
 from .sampling import Samplers
 from .schedule import snr as snr_of
+from .user_weighting import from_definition
 from .weighting import weight
 
 
@@ -62,9 +63,14 @@ TARGET_OF = {ModelMeanType.EPSILON: "eps", ModelMeanType.START_X: "x0", ModelMea
 class GaussianDiffusion(Samplers):
     """Training losses and samplers of a discrete Gaussian diffusion with ``betas``.
 
-    ``weighting`` names an entry of ``weighting.WEIGHTINGS``; its per-timestep weights are
-    computed from this diffusion's own SNR (float64) and multiply the per-sample MSE term of
+    ``weighting`` names an entry of ``weighting.WEIGHTINGS``, or a user weighting with its
+    ``weighting_definition`` (user_weighting.py); its per-timestep weights are computed from
+    this diffusion's own SNR (float64) and multiply the per-sample MSE term of
     ``training_losses`` only, never the learned-variance VB term (as in the authors' code).
+    A user weighting's timestep density gives ``timestep_density`` (None: uniform t) and
+    ``importance_weights``, which a training loop multiplies into the loss (ADM's schedule
+    samplers). ``weighting_time`` is (base timestep of each step, base T) for a respaced
+    process, so that formulas in t see the base process's t.
     """
 
     def __init__(
@@ -77,6 +83,8 @@ class GaussianDiffusion(Samplers):
         rescale_timesteps: bool = False,
         weighting: str = "constant",
         weighting_params: dict[str, float] | None = None,
+        weighting_definition: dict[str, Any] | None = None,
+        weighting_time: tuple[list[int], int] | None = None,
     ) -> None:
         self.model_mean_type = model_mean_type
         self.model_var_type = model_var_type
@@ -118,7 +126,15 @@ class GaussianDiffusion(Samplers):
 
         self.weighting = weighting
         self.weighting_params = dict(weighting_params or {})
-        if model_mean_type in TARGET_OF:
+        self.weighting_definition = weighting_definition
+        user = None if weighting_definition is None else from_definition(
+            weighting, weighting_definition)
+        timesteps, base_T = weighting_time or (list(range(self.num_timesteps)),
+                                               self.num_timesteps)
+        if model_mean_type in TARGET_OF and user is not None:
+            self.loss_weights = user.weights(self.snr, TARGET_OF[model_mean_type],
+                                             np.asarray(timesteps), base_T)
+        elif model_mean_type in TARGET_OF:
             target = TARGET_OF[model_mean_type]
             self.loss_weights = weight(weighting, self.snr, target, **self.weighting_params)
         elif weighting == "constant":
@@ -126,6 +142,8 @@ class GaussianDiffusion(Samplers):
         else:
             raise ValueError(f"weighting {weighting!r} needs an eps, x0 or v target, "
                              f"not {model_mean_type}")
+        self.timestep_density = None if user is None else user.timestep_density(
+            self.snr, np.asarray(timesteps), base_T)
 
         # FIXED_LARGE uses betas, with the first entry replaced for a better decoder NLL.
         fixed_large = np.append(self.posterior_variance[1], self.betas[1:])
@@ -149,6 +167,9 @@ class GaussianDiffusion(Samplers):
             "posterior_mean_coef_ratio": self.posterior_mean_coef2 / self.posterior_mean_coef1,
             "loss_weights": self.loss_weights,
         }
+        if self.timestep_density is not None:  # ADM's ScheduleSampler: 1 / (T p(t))
+            self._arrays["importance_weights"] = 1.0 / (self.num_timesteps
+                                                        * self.timestep_density)
         self._tensors: dict[torch.device, dict[str, torch.Tensor]] = {}
 
     # -- coefficient tables -------------------------------------------------------------
@@ -343,9 +364,19 @@ class GaussianDiffusion(Samplers):
         terms["loss"] = mse + terms["vb"] if "vb" in terms else mse
         return terms
 
+    def importance_weights(self, t: torch.Tensor) -> torch.Tensor | None:
+        """1 / (T p(t)) for timesteps drawn from ``timestep_density``; None for uniform t."""
+        if self.timestep_density is None:
+            return None
+        return self._extract("importance_weights", t, t.shape)
+
     def config(self) -> dict[str, Any]:
         """The settings that define this diffusion (for logs and run directories)."""
-        return {"num_timesteps": self.num_timesteps, "model_mean_type": self.model_mean_type.name,
-                "model_var_type": self.model_var_type.name, "loss_type": self.loss_type.name,
-                "rescale_timesteps": self.rescale_timesteps, "weighting": self.weighting,
-                "weighting_params": dict(self.weighting_params)}
+        config = {"num_timesteps": self.num_timesteps,
+                  "model_mean_type": self.model_mean_type.name,
+                  "model_var_type": self.model_var_type.name, "loss_type": self.loss_type.name,
+                  "rescale_timesteps": self.rescale_timesteps, "weighting": self.weighting,
+                  "weighting_params": dict(self.weighting_params)}
+        if self.weighting_definition is not None:
+            config["weighting_definition"] = self.weighting_definition
+        return config

@@ -64,7 +64,8 @@ class SpacedDiffusion(GaussianDiffusion):
     The new betas are chosen so that abar at each kept step equals the base process's abar
     there; ``timestep_map[i]`` is the base timestep of step i, and that is what the network
     sees (rescaled to [0, 1000) when ``rescale_timesteps``).  Loss weights are computed from
-    this process's own SNR, which at the kept steps is the base SNR.
+    this process's own SNR, which at the kept steps is the base SNR (and a formula in t sees
+    the base timestep and T).
     """
 
     def __init__(self, use_timesteps: Iterable[int], **kwargs) -> None:
@@ -82,7 +83,7 @@ class SpacedDiffusion(GaussianDiffusion):
             new_betas.append(1.0 - base_abar[i] / last)
             last = base_abar[i]
         kwargs["betas"] = np.array(new_betas)
-        super().__init__(**kwargs)
+        super().__init__(weighting_time=(self.timestep_map, self.original_num_steps), **kwargs)
         self._map_tensors: dict[torch.device, torch.Tensor] = {}
 
     def _scale_timesteps(self, t: torch.Tensor) -> torch.Tensor:

@@ -15,6 +15,8 @@ This is exactly how the Min-SNR authors write min_snr for the three targets.  Th
 only trains x0 and v with constant weighting (its Table 4), where no conversion happens.
 
 Weights are float64 numpy arrays; the diffusion turns them into one tensor per device, once.
+Weightings users define (a formula in a config, or a plugin) live in user_weighting.py and are
+converted between targets by the same `convert`.
 """
 
 from __future__ import annotations
@@ -167,16 +169,20 @@ def weight(name: str, snr: np.ndarray, target: str = "eps", **params: float) -> 
     kwargs = {k: float(params.get(k, DEFAULT_PARAMS[k])) for k in spec.params}
     if kwargs.get("min_snr_gamma", 1.0) <= 0 or kwargs.get("sigma_data", 1.0) <= 0:
         raise ValueError(f"weighting {name!r}: min_snr_gamma and sigma_data must be > 0")
-    w = spec.fn(s, **kwargs)
-    if spec.space in ("any", target):
+    return convert(spec.fn(s, **kwargs), spec.space, s, target)
+
+
+def convert(w: np.ndarray, space: str, snr: np.ndarray, target: str) -> np.ndarray:
+    """The multiplier of the ``target``-MSE equal to weight ``w`` on the ``space``-MSE, through
+    the x0-space weight W (see the module docstring)."""
+    if space in ("any", target):
         return w
-    # Convert through the x0-space weight W (see the module docstring).
-    w_x0 = w * s if spec.space == "eps" else w
+    w_x0 = w * snr if space == "eps" else w
     if target == "x0":
         return w_x0
     if target == "eps":
-        return w_x0 / s
-    return w_x0 / (s + 1.0)
+        return w_x0 / snr
+    return w_x0 / (snr + 1.0)
 
 
 def weight_curve(

@@ -103,6 +103,8 @@ def cell_metrics(
         "provenance": {
             "samples_file": str(samples),
             "checkpoint": meta.get("checkpoint"),
+            "weighting_definition": (meta.get("diffusion_config") or {}).get(
+                "weighting_definition"),
             "ema_rate": meta.get("ema_rate"),
             "sample_seed": meta.get("seed"),
             "eta": meta.get("eta"),

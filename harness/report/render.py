@@ -18,6 +18,7 @@ from harness.report.figures import build_curve_figures
 from harness.report.images import sample_grids, x0_strips
 from harness.report.learning import learning_ratios
 from harness.report.tables import Table, TableCell, build_tables, write_csv
+from harness.report.weightings import weightings_section
 from harness.runtime import write_text_atomic
 from harness.stats import CONTRADICTED, SUPPORTED, VERDICTS
 
@@ -125,6 +126,7 @@ def build_report(plan_path: str | Path, out_html: str | Path, svg: bool = True) 
     write_text_atomic(assets / "claims.json",
                       json.dumps(claims_record(claims, ev.scale), indent=1) + "\n")
     figures = build_curve_figures(ev, assets)
+    weightings = weightings_section(ev, by_id, assets, svg=svg)
     grids = sample_grids(ev, assets)
     strips = x0_strips(ev, assets)
     if not svg:
@@ -164,7 +166,7 @@ def build_report(plan_path: str | Path, out_html: str | Path, svg: bool = True) 
         plan=ev.plan, scale=ev.scale, summary=summary, datasets=ev.plan.get("datasets", {}),
         tables=[table_view(t) for t in tables], claims=claims, figures=figures, grids=grids,
         statistics=statistics, calibration=calibration, verdict_words=VERDICTS,
-        strips=strips, prov=provenance.collect(ev),
+        strips=strips, prov=provenance.collect(ev), weightings=weightings,
         generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         assets=assets.name,
     )

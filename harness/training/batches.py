@@ -61,11 +61,15 @@ class StepBatches(Sampler):
             yield self.items(step)
 
 
-def step_draws(seed: int, rank: int, step: int, shape: tuple[int, ...],
-               num_timesteps: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Uniform timesteps (ADM's UniformSampler) and Gaussian noise of step `step` on CPU."""
+def step_draws(seed: int, rank: int, step: int, shape: tuple[int, ...], num_timesteps: int,
+               density: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Timesteps and Gaussian noise of step `step` on CPU: t uniform (ADM's UniformSampler),
+    or drawn from `density` (probabilities over the timesteps, a user weighting's)."""
     g = seeds.generator(seed, seeds.STEP_NOISE, rank, step)
-    t = torch.randint(0, num_timesteps, (shape[0],), generator=g)
+    if density is None:
+        t = torch.randint(0, num_timesteps, (shape[0],), generator=g)
+    else:
+        t = torch.multinomial(density, shape[0], replacement=True, generator=g)
     noise = torch.randn(shape, generator=g)
     return t, noise
 
@@ -78,8 +82,10 @@ class StepData(Dataset):
     too slow to draw on the training loop's critical path).
     """
 
-    def __init__(self, images: Dataset, batches: StepBatches, num_timesteps: int) -> None:
+    def __init__(self, images: Dataset, batches: StepBatches, num_timesteps: int,
+                 density: torch.Tensor | None = None) -> None:
         self.images, self.batches, self.num_timesteps = images, batches, num_timesteps
+        self.density = density
 
     def __len__(self) -> int:
         return self.batches.stop
@@ -87,5 +93,5 @@ class StepData(Dataset):
     def __getitem__(self, step: int) -> tuple[torch.Tensor, dict, torch.Tensor, torch.Tensor]:
         x, kwargs = default_collate([self.images[item] for item in self.batches.items(step)])
         t, noise = step_draws(self.batches.seed, self.batches.rank, step, tuple(x.shape),
-                              self.num_timesteps)
+                              self.num_timesteps, self.density)
         return x, kwargs, t, noise

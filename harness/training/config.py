@@ -1,6 +1,7 @@
 """The options of one training run, resolved, and how a rerun is checked against them.
 
-`RUN/config.json` holds `{"options": ..., "model_config": ..., "diffusion_config": ...}`.
+`RUN/config.json` holds `{"options": ..., "model_config": ..., "diffusion_config": ...,
+"weighting": ...}` (the last: the weighting's formula, space, source and definition).
 A rerun into the same run directory must ask for the same *identity* options (everything
 that changes the trajectory of the weights); the *schedule* options below only say how far
 to go and how often to write, so they may change between reruns (e.g. to train on from
@@ -10,8 +11,17 @@ to go and how often to write, so they may change between reruns (e.g. to train o
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
+from harness.diffusion.user_weighting import (
+    UserWeighting,
+    canonical,
+    check_on_schedule,
+    describe,
+    from_definition,
+    resolve,
+)
 from harness.inputs import check_number, read_json
 from harness.runtime import Execution, write_json_atomic
 
@@ -68,6 +78,8 @@ class TrainConfig:
     p2_gamma: float = 1.0
     p2_k: float = 1.0
     min_snr_gamma: float = 5.0
+    # a user weighting's definition as JSON (harness.diffusion.user_weighting); "" for built-ins
+    weighting_definition: str = ""
     noise_schedule: str = "linear"
     diffusion_steps: int = 1000
     rescale_learned_sigmas: bool = True
@@ -119,6 +131,20 @@ class TrainConfig:
                 f"eval_iterations {bad} are outside 0..max_steps ({self.max_steps})"
             )
         self.ema_rates()  # validates
+        if self.weighting_definition:
+            # Stored canonically: the same definition is the same run identity however written.
+            object.__setattr__(self, "weighting_definition",
+                               canonical(self.user_weighting().definition))
+
+    def user_weighting(self) -> UserWeighting:
+        """The user weighting `weighting_definition` defines, checked at every timestep of
+        this run's schedule (ValueError naming the option)."""
+        try:
+            weighting = from_definition(self.weighting, json.loads(self.weighting_definition))
+            check_on_schedule(weighting, self.diffusion_steps, self.noise_schedule)
+        except ValueError as err:  # also json.JSONDecodeError
+            raise ValueError(f"weighting_definition: {err}") from None
+        return weighting
 
     def ema_rates(self) -> list[str]:
         """EMA rates as the strings used in file names (ADM's `ema_{rate}_...`)."""
@@ -158,6 +184,8 @@ class TrainConfig:
             "learn_sigma": self.learn_sigma, "rescale_learned_sigmas": self.rescale_learned_sigmas,
             "target": self.target, "weighting": self.weighting, "p2_gamma": self.p2_gamma,
             "p2_k": self.p2_k, "min_snr_gamma": self.min_snr_gamma, "timestep_respacing": "",
+            **({"weighting_definition": json.loads(self.weighting_definition)}
+               if self.weighting_definition else {}),
         }
 
     def options(self) -> dict:
@@ -210,4 +238,7 @@ def check_or_write_config(config: TrainConfig) -> None:
         "options": requested,
         "model_config": config.model_config(),
         "diffusion_config": config.diffusion_config(),
+        "weighting": describe(resolve(config.weighting, config.diffusion_config().get(
+            "weighting_definition")), p2_gamma=config.p2_gamma, p2_k=config.p2_k,
+            min_snr_gamma=config.min_snr_gamma),
     })

@@ -2,7 +2,9 @@
 
 Per step: the batch, flips, timesteps and noise of step `s` come from `(seed, rank, s)`
 (harness.training.batches), the loss is `diffusion.training_losses(...)["loss"].mean()`
-(the weighting is applied inside the diffusion, in one place), then AdamW and the EMAs are
+(the weighting is applied inside the diffusion, in one place; a user weighting with a
+timestep density draws t from it and, as ADM's schedule samplers, multiplies each loss by its
+importance weight 1 / (T p(t)) before the mean), then AdamW and the EMAs are
 updated. Iteration `n` means "after n optimizer steps"; `ema_{rate}_{n:06d}.pt` holds the
 EMA after n steps (ADM's own names are off by one: it saves before counting the step).
 Iteration 0 is the initial weights (ADM's EMA starts from them): the untrained baseline that
@@ -212,7 +214,10 @@ def _train(config: TrainConfig, info: distributed.Dist, device: torch.device,
     if workers < 0:
         workers = min(4, os.cpu_count() or 1) if device.type == "cuda" else 0
     pinned = device.type == "cuda"
-    loader = DataLoader(StepData(dataset, batches, diffusion.num_timesteps), batch_size=None,
+    density = (None if diffusion.timestep_density is None
+               else torch.from_numpy(diffusion.timestep_density))
+    loader = DataLoader(StepData(dataset, batches, diffusion.num_timesteps, density),
+                        batch_size=None,
                         sampler=range(start, config.max_steps), num_workers=workers,
                         pin_memory=pinned)
     log = LossLog(run_dir / "log.csv", start, diffusion.num_timesteps) if info.is_main else None
@@ -233,7 +238,9 @@ def _train(config: TrainConfig, info: distributed.Dist, device: torch.device,
         torch.manual_seed(seeds.derive_seed(config.seed, seeds.DROPOUT, info.rank, step))
         opt.zero_grad(set_to_none=True)
         losses = diffusion.training_losses(net, x, t, model_kwargs=kwargs, noise=noise)
-        loss = losses["loss"].float().mean()
+        importance = diffusion.importance_weights(t)  # t drawn from a density (ADM)
+        loss = (losses["loss"].float() if importance is None
+                else losses["loss"].float() * importance).mean()
         if iteration == config.fail_at_step:
             loss = loss * float("nan")  # testing aid: a real non-finite loss on this path
         loss.backward()

@@ -9,7 +9,6 @@ from harness.workflow.cell import cell_command, select_cells
 from harness.workflow.config import (
     ROOT,
     SCHEMA_PATH,
-    known_weightings,
     load_config,
     load_schema,
     validate_config,
@@ -49,15 +48,22 @@ from harness.workflow.train import (
     unreachable_checkpoints,
 )
 from harness.workflow.unusable_hosts import exclude_option
+from harness.workflow.weightings import (
+    Weightings,
+    catalog,
+    config_weightings,
+    weighting_name,
+    weighting_names,
+)
 
 __all__ = [
     "ANALYSES", "CONTROL_SEED_OFFSET", "ROOT", "SCHEMA_PATH", "USES", "Cell", "Job", "Plan",
-    "Run", "build_plan", "cell_command", "cell_hash", "check_config", "dag_jobs", "data_problems",
-    "describe_profiles", "exclude_option",
-    "checkpoint_path", "cli_args", "data_source", "digest", "ema_rate_name", "eval_iterations",
-    "known_weightings", "load_config", "load_schema", "model_config", "plan_json",
+    "Run", "Weightings", "build_plan", "catalog", "cell_command", "cell_hash", "check_config",
+    "checkpoint_path", "cli_args", "config_weightings", "dag_jobs", "data_problems",
+    "data_source", "describe_profiles", "digest", "ema_rate_name", "eval_iterations",
+    "exclude_option", "load_config", "load_schema", "model_config", "plan_json",
     "previous_iteration", "replicate_of", "run_dir", "run_hash", "run_path", "sample_jobs",
-    "sample_seed",
-    "segment_iterations", "select_cells", "statistics_settings", "unreachable_checkpoints",
-    "validate_config", "write_plan",
+    "sample_seed", "segment_iterations", "select_cells", "statistics_settings",
+    "unreachable_checkpoints", "validate_config", "weighting_name", "weighting_names",
+    "write_plan",
 ]

@@ -1,10 +1,11 @@
 """The workflow's config: the JSON schema (workflow/schemas/config.schema.yaml), YAML loading
 with recursive merging, and validation that fills the schema's defaults (as Snakemake does) and
-refuses what a schema cannot express (non-finite numbers). Errors name the file or key."""
+refuses what a schema cannot express (non-finite numbers, weighting names other than the
+built-ins, the config's own and plugins', bad weighting definitions). Errors name the file or
+key."""
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 from pathlib import Path
@@ -12,6 +13,8 @@ from typing import Any
 
 import yaml
 from jsonschema import Draft202012Validator, validators
+
+from harness.workflow.weightings import config_weightings, weighting_names
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = ROOT / "workflow" / "schemas" / "config.schema.yaml"
@@ -36,11 +39,6 @@ def load_schema() -> dict:
         return yaml.safe_load(f)
 
 
-@functools.cache
-def known_weightings() -> tuple[str, ...]:
-    return tuple(load_schema()["$defs"]["weighting"]["enum"])
-
-
 def _non_finite(value: Any, key: str = "") -> str | None:
     """The key of the first NaN or infinite number in `value` (YAML's .nan / .inf), if any.
     JSON schema cannot refuse them: every comparison with NaN is false."""
@@ -62,7 +60,11 @@ def validate_config(config: dict) -> dict:
     bad = _non_finite(config)
     if bad:
         raise ValueError(f"config key {bad}: must be a finite number")
-    validator = _with_defaults(Draft202012Validator)(load_schema())
+    schema = load_schema()
+    # The schema file admits any name (Snakemake validates with it as written); here a name
+    # must be one this config can resolve.
+    schema["$defs"]["weighting"]["enum"] = weighting_names(config)
+    validator = _with_defaults(Draft202012Validator)(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         e = errors[0]
@@ -71,6 +73,7 @@ def validate_config(config: dict) -> dict:
         if e.validator == "not":  # jsonschema's text shows the sub-schema, not the rule
             message = f"{e.instance!r} is not allowed ({e.schema.get('description', '')})"
         raise ValueError(f"config key {key}: {message}")
+    config_weightings(config)
     return config
 
 

@@ -40,8 +40,7 @@ def refstats_output(dataset: str) -> str:
 def sample_jobs(config: dict, plan: Plan, cell: Cell) -> list[Job]:
     """The jobs drawing `cell`'s samples: one, or its shards and their merge."""
     s = config["sampling"]
-    run = (cell.dataset, cell.target, cell.weighting, cell.seed)
-    checkpoint = checkpoint_path(config, run, cell.iteration)
+    checkpoint = checkpoint_path(config, cell.run_key, cell.iteration)
     count = plan.shards.get(cell, 1)
     if count == 1:
         return [Job("sample", cell.samples_path(), cell.dataset,
@@ -79,7 +78,8 @@ def dag_jobs(config: dict, plan: Plan, dataset_images: dict[str, int] | None = N
                         (cell.samples_path(), refstats_output(cell.dataset))))
     forwards = a["num_images"] * -(-config["diffusion"]["steps"] // a["stride"])
     for item in plan.analysis:
-        run = (item["dataset"], item["target"], item["weighting"], item["seed"])
+        run = (item["dataset"], item["target"], plan.weightings.folder(item["weighting"]),
+               item["seed"])
         jobs.append(Job("analysis", item["mse"], item["dataset"], forwards,
                         (checkpoint_path(config, run, item["iteration"]),
                          data_output(item["dataset"]))))

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.shards import shard_ranges
-from harness.workflow.config import known_weightings
+from harness.workflow.weightings import Weightings, weighting_name
 
 USES = ("table1", "table2", "table3", "table4", "fig7a", "fig7b", "seed_noise")
 ANALYSES = ("fig4", "fig10")
@@ -26,7 +27,8 @@ CONTROL_SEED_OFFSET = 1000  # the A/A control's arm trains with seeds training.s
 @dataclass(frozen=True)
 class Cell:
     """One evaluated number: (dataset, target, weighting, training seed, iteration, sampler,
-    steps); its path is its identity."""
+    steps); its path is its identity. A user weighting's `tag` (the digest of its definition)
+    is part of the path (harness.workflow.weightings)."""
 
     dataset: str
     target: str
@@ -35,10 +37,16 @@ class Cell:
     iteration: int
     sampler: str
     steps: int
+    tag: str = ""
+
+    @property
+    def run_key(self) -> Run:
+        folder = f"{self.weighting}-{self.tag}" if self.tag else self.weighting
+        return (self.dataset, self.target, folder, self.seed)
 
     @property
     def run(self) -> str:
-        return run_path(self.dataset, self.target, self.weighting, self.seed)
+        return run_path(*self.run_key)
 
     @property
     def stem(self) -> str:
@@ -60,11 +68,12 @@ class Cell:
         return [f"results/samples/{self.stem}.shards/{k}of{count}.npz" for k in range(count)]
 
 
-Run = tuple[str, str, str, int]  # (dataset, target, weighting, training seed)
+Run = tuple[str, str, str, int]  # (dataset, target, weighting folder, training seed)
 
 
 def run_path(dataset: str, target: str, weighting: str, seed: int) -> str:
-    """`{dataset}/{target}-{weighting}/seed{seed}`: the part of every path that names a run."""
+    """`{dataset}/{target}-{weighting}/seed{seed}`: the part of every path that names a run
+    (`weighting`: the name, or `name-digest` for a user weighting)."""
     return f"{dataset}/{target}-{weighting}/seed{seed}"
 
 
@@ -91,6 +100,7 @@ class Plan:
     runs: dict[Run, set[int]] = field(default_factory=dict)
     analysis: list[dict] = field(default_factory=list)
     shards: dict[Cell, int] = field(default_factory=dict)  # jobs drawing each cell's samples
+    weightings: Weightings | None = None  # the user weightings the plan resolved
 
     def unique_cells(self) -> list[Cell]:
         return sorted({c["_cell"] for c in self.cells}, key=lambda c: c.stem)
@@ -123,12 +133,6 @@ def _check_steps(config: dict, steps: int, key: str) -> None:
     T = config["diffusion"]["steps"]
     if steps > T:
         raise ValueError(f"{key}: {steps} sampling steps exceed diffusion.steps (T={T})")
-
-
-def _check_weighting(weighting: str, key: str) -> None:
-    if weighting not in known_weightings():
-        raise ValueError(
-            f"{key}: unknown weighting '{weighting}'; choose from {list(known_weightings())}")
 
 
 def _check_shards(config: dict, shards: int, key: str) -> None:
@@ -165,7 +169,8 @@ def data_problems(config: dict, names: set[str]) -> list[str]:
             problems.append(str(err))
             continue
         if not src.exists():
-            via = f"datasets.{name}.path" if ds.get("path") else f"data_root={config['data_root']!r}"
+            via = (f"datasets.{name}.path" if ds.get("path")
+                   else f"data_root={config['data_root']!r}")
             problems.append(f"datasets.{name}: data folder '{src}' does not exist (set by {via})")
     return problems
 
@@ -180,11 +185,12 @@ def build_plan(config: dict) -> Plan:
     default_it = config["training"]["iterations"]
     default_sampler = config["sampling"]["sampler"]
     base_seed = config["training"]["seed"]
+    plan.weightings = weightings = Weightings.of(config)
 
     def add(use, key, exp, dataset, target, weighting, steps, iteration=None,
             paper_dataset=None, paper_iteration=None, arm="main"):
         _check_dataset(config, dataset, f"{key}.dataset")
-        _check_weighting(weighting, f"{key}.weighting")
+        weightings.resolve(weighting, f"{key}.weighting")
         _check_steps(config, steps, f"{key}.steps")
         paper = paper_dataset or config["datasets"][dataset].get("stands_for")
         offset = CONTROL_SEED_OFFSET if arm == "control" else 0
@@ -194,7 +200,8 @@ def build_plan(config: dict) -> Plan:
             seed = base_seed + offset + r
             it = default_it if iteration is None else iteration
             cell = Cell(dataset, target, weighting, seed, int(it),
-                        exp.get("sampler") or default_sampler, int(steps))
+                        exp.get("sampler") or default_sampler, int(steps),
+                        weightings.digest(weighting))
             ident = (cell, paper, paper_iteration, arm)
             if ident not in merged:
                 entry = {"uses": [], "paper_dataset": paper, **_cell_dict(cell),
@@ -251,13 +258,12 @@ def build_plan(config: dict) -> Plan:
                 arm=arm)
 
     for cell in plan.unique_cells():
-        run = (cell.dataset, cell.target, cell.weighting, cell.seed)
-        plan.runs.setdefault(run, set()).add(cell.iteration)
-    plan.analysis = _analyses(config, plan)
+        plan.runs.setdefault(cell.run_key, set()).add(cell.iteration)
+    plan.analysis = _analyses(config, plan, weightings)
     return plan
 
 
-def _analyses(config: dict, plan: Plan) -> list[dict]:
+def _analyses(config: dict, plan: Plan, weightings: Weightings) -> list[dict]:
     """Fig. 3/4/10 entries, one per replicate (`experiments.fig4.replicates`, default 1: the
     curves of replicate 0; more let the MSE claims see training-seed noise)."""
     analyses: dict[tuple, dict] = {}
@@ -269,9 +275,9 @@ def _analyses(config: dict, plan: Plan) -> list[dict]:
         _check_dataset(config, exp["dataset"], f"experiments.{fig}.dataset")
         it = int(exp.get("iteration") or config["training"]["iterations"])
         for w in exp["weightings"]:
-            _check_weighting(w, f"experiments.{fig}.weightings")
+            weightings.resolve(w, f"experiments.{fig}.weightings")
             for r in range(exp.get("replicates") or 1):
-                run = (exp["dataset"], exp["target"], w, base + r)
+                run = (exp["dataset"], exp["target"], weightings.folder(w), base + r)
                 if run + (it,) not in analyses:
                     stem = f"results/analysis/{run_path(*run)}/{it}"
                     analyses[run + (it,)] = {
@@ -353,11 +359,12 @@ def plan_json(config: dict, plan: Plan, code_commit: str) -> dict:
         "replicates": config["replicates"],
         "final_iteration": config["training"]["iterations"],
         "training": [
-            {"dataset": run[0], "target": run[1], "weighting": run[2], "seed": run[3],
-             "run_dir": run_dir(run), "status": f"{run_dir(run)}/status.json",
+            {"dataset": run[0], "target": run[1], "weighting": weighting_name(run[2]),
+             "seed": run[3], "run_dir": run_dir(run), "status": f"{run_dir(run)}/status.json",
              "iterations": eval_iterations(config, plan, run)}
             for run in sorted(plan.runs)
         ],
+        "weightings": plan.weightings.plan_block({weighting_name(r[2]) for r in plan.runs}),
         "bench_dir": "results/bench",
         "statistics": statistics_settings(config),
     }
@@ -371,7 +378,8 @@ def statistics_settings(config: dict) -> dict:
 
 
 def cli_args(options: dict) -> list[str]:
-    """`--kebab-case value` for each option; booleans as --flag/--no-flag; None left out."""
+    """`--kebab-case value` for each option, the value quoted for the shell where it needs it
+    (a weighting definition's JSON); booleans as --flag/--no-flag; None left out."""
     out = []
     for key, value in options.items():
         flag = "--" + key.replace("_", "-")
@@ -379,10 +387,8 @@ def cli_args(options: dict) -> list[str]:
             continue
         if isinstance(value, bool):
             out.append(flag if value else "--no-" + key.replace("_", "-"))
-        elif value == "":
-            out.append(f"{flag} ''")
         else:
-            out.append(f"{flag} {value}")
+            out.append(f"{flag} {shlex.quote(str(value))}")
     return out
 
 

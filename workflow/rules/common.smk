@@ -60,7 +60,7 @@ def code_commit():
 wildcard_constraints:
     dataset="[a-z][a-z0-9_]*",
     target="eps|x0|v",
-    weighting="[a-z][a-z0-9_]*",
+    weighting="[a-z][a-z0-9_]*(-[0-9a-f]+)?",
     seed="[0-9]+",
     iteration="[0-9]+",
     sampler="ddpm|ddim",
@@ -172,7 +172,7 @@ def train_args(wc):
     args = dict(sorted(wp.model_config(config, wc.dataset).items()))
     args.update(
         target=wc.target,
-        weighting=wc.weighting,
+        **PLAN.weightings.train_args(wc.weighting),
         noise_schedule=d["noise_schedule"],
         diffusion_steps=d["steps"],
         p2_gamma=d["p2_gamma"],
