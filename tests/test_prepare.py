@@ -110,7 +110,8 @@ def test_corrupt_image_stops_prepare_and_leaves_nothing(tmp_path):
     (tmp_path / "src" / "broken.png").write_bytes(b"garbage")
     with pytest.raises(ValueError, match=r"broken\.png"):
         prepare_dataset("x", str(tmp_path / "src"), 16, tmp_path / "out", progress=False)
-    assert list(tmp_path.iterdir()) == [tmp_path / "src"]
+    # Nothing of the dataset: only its (released) lock file, which stays, as locks do.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "src"]
 
 
 def test_paper_dataset_paths_and_missing_key(tmp_path):

@@ -78,7 +78,7 @@ def test_tiny_run_writes_everything(tmp_path):
     assert all(np.isfinite(float(r["loss"])) and float(r["vb"]) >= 0 for r in rows)
     assert set(rows[0]) >= {"loss_q0", "loss_q1", "loss_q2", "loss_q3", "lr", "samples_per_s"}
     ckpt = load_checkpoint(run / "ema_0.9999_000008.pt", expect_diffusion={"target": "eps"})
-    assert ckpt.meta == {"step": 8, "ema_rate": 0.9999}
+    assert ckpt.meta == {"step": 8, "ema_rate": 0.9999, "compiled_steps": 0}  # eager
     assert ckpt.diffusion_config["learn_sigma"] is True
     model, _ = load_model(run / "ema_0.9999_000008.pt")
     state = torch.load(run / "train_state_0000008.pt", weights_only=True)

@@ -157,8 +157,8 @@ def test_dag_has_one_job_per_replicate(tmp_path):
     for cell in plan.unique_cells():
         assert cell.metrics_path() in out.stdout
     # The control arm's replicate 1 trains with seed 1001 and samples with sampling.seed + 1.
-    commands = [c.removeprefix("Shell command: ") for c in out.stdout.splitlines()
-                if "seed1001" in c]
+    commands = [c.removeprefix("Shell command: ").removeprefix("exec ")
+                for c in out.stdout.splitlines() if "seed1001" in c]
     train = [c for c in commands if c.startswith("harness train")]
     sample = [c for c in commands if c.startswith("harness sample")]
     assert train and all(" --seed 1001 " in c for c in train)
