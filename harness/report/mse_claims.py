@@ -32,17 +32,22 @@ def _diff(obs: dict, what: str, label: str, a: str, b: str) -> CellTest:
     return diff(label, obs.get(a), obs.get(b))
 
 
-def _missing(view: View, curves: Curves, needed: tuple[str, ...]) -> str:
-    return "; ".join(f"{_w(w)}: {view.mse_diverged.get(w, 'mse.json not run')}"
-                     for w in needed if not curves.get(w))
+def _unjudged(view: View, curves: Curves | None, needed: tuple[str, ...],
+              figure: str) -> Judgement | None:
+    """'no numbers' on the paper's view, 'not run' naming each needed weighting without a
+    curve (and why: diverged, or not run); None when the claim can be judged."""
+    if curves is None:
+        return Judgement(NO_NUMBERS, notes=[f"{figure} is a plot; the paper prints no MSE "
+                                            "values"])
+    missing = "; ".join(f"{_w(w)}: {view.mse_diverged.get(w, 'mse.json not run')}"
+                        for w in needed if not curves.get(w))
+    return judge(view, [], none_why=missing) if missing else None
 
 
 def judge_mse_above_initial(view: View) -> Judgement:
-    if view.mse is None:
-        return Judgement(NO_NUMBERS, notes=["Fig. 4 is a plot; the paper prints no MSE values"])
-    missing = _missing(view, view.mse, ("constant", "debias"))
-    if missing:
-        return judge(view, [], none_why=missing)
+    unjudged = _unjudged(view, view.mse, ("constant", "debias"), "Fig. 4")
+    if unjudged is not None:
+        return unjudged
     what = f"t > {LATE_T}"
     late = _range(view, view.mse, lambda t: t > LATE_T, what)
     tests = [_diff(late, what, "Constant: mean log MSE − mean log Initial", "constant", INITIAL),
@@ -51,11 +56,9 @@ def judge_mse_above_initial(view: View) -> Judgement:
 
 
 def judge_snr_mse_modes(view: View) -> Judgement:
-    if view.mse_all is None:
-        return Judgement(NO_NUMBERS, notes=["Fig. 10 is a plot; the paper prints no MSE values"])
-    missing = _missing(view, view.mse_all, ("snr", "debias"))
-    if missing:
-        return judge(view, [], none_why=missing)
+    unjudged = _unjudged(view, view.mse_all, ("snr", "debias"), "Fig. 10")
+    if unjudged is not None:
+        return unjudged
     large_t, small_t = f"t >= {LARGE_T}", f"t < {SMALL_T}"
     large = _range(view, view.mse_all, lambda t: t >= LARGE_T, large_t)
     small = _range(view, view.mse_all, lambda t: t < SMALL_T, small_t)
@@ -79,11 +82,9 @@ def _non_inferior(test: CellTest, margin: float) -> CellTest:
 
 
 def judge_fig10_ours_lowest_mse(view: View) -> Judgement:
-    if view.mse_all is None:
-        return Judgement(NO_NUMBERS, notes=["Fig. 10 is a plot; the paper prints no MSE values"])
-    missing = _missing(view, view.mse_all, ("debias",))
-    if missing:
-        return judge(view, [], none_why=missing)
+    unjudged = _unjudged(view, view.mse_all, ("debias",), "Fig. 10")
+    if unjudged is not None:
+        return unjudged
     tests = []
     for keep, what in ((lambda t: t >= CAPTION_T, f"t >= {CAPTION_T}"),
                        (lambda t: t < CAPTION_T, f"t < {CAPTION_T}")):
