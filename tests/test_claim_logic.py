@@ -138,6 +138,20 @@ def test_the_positive_control_decides_the_regime_banner(tmp_path):
     assert control["positive_control"] and control["verdict"] == "contradicted"
 
 
+def test_a_positive_control_not_run_is_not_called_a_failure(tmp_path):
+    """Without P2 cells the control is not run: the banner says nothing shows the effect at
+    this scale, not that the scale fails to show it."""
+    plan = make_results(tmp_path, seeds=3)
+    for path in tmp_path.glob("results/metrics/**/eps-p2/**/*.json"):
+        path.unlink()
+    out = tmp_path / "reports" / "report.html"
+    build_report(plan, out, svg=False)
+    summary = out.read_text().split('id="summary"')[1].split("</section>")[0]
+    assert 'id="regime" data-shown="no"' in summary
+    assert "Nothing shows that this" in summary and "<b>not run</b>" in summary
+    assert "does not show the effect" not in summary
+
+
 def test_the_paper_check_flags_the_sec_5_2_statements(tmp_path):
     """The paper's own numbers: the steps statement is contradicted as printed (CelebA-HQ,
     MetFaces), the size statement's gains are not monotone; both are listed in the summary,

@@ -34,7 +34,9 @@ SEED_CVS = (0.003, 0.025, 0.08)
 @pytest.mark.parametrize("seed_cv", SEED_CVS)
 def test_every_path_keeps_false_decisions_at_most_alpha(path, seed_cv):
     setting = sim.Setting(seed_cv=seed_cv, cells=4 if path == sim.MULTI_CELL else 1)
-    result = sim.simulate(path, setting, TRIALS, seed=hash((path, seed_cv)) % 1000)
+    # A fixed seed per case (hash() of a str changes from one interpreter to the next).
+    seed = 10 * sim.PATHS.index(path) + SEED_CVS.index(seed_cv)
+    result = sim.simulate(path, setting, TRIALS, seed=seed)
     assert result.false_decisions <= ALPHA + mc_band(TRIALS), (path, seed_cv, result.rates)
     assert result.rates["not run"] == 0
 
