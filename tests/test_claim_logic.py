@@ -71,6 +71,7 @@ def test_a_contradicted_cell_is_not_hidden_by_a_missing_one(tmp_path):
     claim = _claims(plan)["ours_beats_constant"]
     assert claim.verdict == "contradicted", claim.reproduced.details
     assert "1 not run" in claim.reproduced.details[0]
+    assert any("not run (eps-constant: not run)" in line for line in claim.reproduced.details)
 
 
 def test_claims_on_trained_models_read_the_final_checkpoint_only(tmp_path):

@@ -66,7 +66,8 @@ def diff(label: str, plus: Obs | None, minus: Obs | None, *more: tuple[float, Ob
     the worst value: pass the higher-is-worse metric, or skip diverged runs)."""
     terms = [(1.0, plus or Obs("not in plan")), (-1.0, minus or Obs("not in plan")), *more]
     divergence = Divergence(tuple((a, o.label, len(o.diverged), o.seeds) for a, o in terms))
-    missing = [o.status for _, o in terms if not o.cell() and not o.diverged]
+    missing = [f"{o.label}: {o.status}" if o.label else o.status
+               for _, o in terms if not o.cell() and not o.diverged]
     if missing:
         return direction(label, None, why=", ".join(dict.fromkeys(missing)))
     if any(not o.cell() for _, o in terms):  # a term's every seed diverged
