@@ -78,6 +78,7 @@ def test_doctored_aa_control_is_flagged(tmp_path):
     CliRunner().invoke(main, ["report", "--plan", str(plan), "--out", str(out), "--no-svg"])
     section = out.read_text().split('id="calibration"')[1]
     assert 'data-verdict="inconclusive"' in section.split("</section>")[0]
+    assert 'id="aa-warning"' not in out.read_text()
     for r in range(3):
         rel = metrics_path("shapes_large", "constant", 100, 1000 + r)
         record = json.loads((tmp_path / rel).read_text())
@@ -85,3 +86,5 @@ def test_doctored_aa_control_is_flagged(tmp_path):
     CliRunner().invoke(main, ["report", "--plan", str(plan), "--out", str(out), "--no-svg"])
     section = out.read_text().split('id="calibration"')[1].split("</section>")[0]
     assert 'data-verdict="supported"' in section and "A false positive" in section
+    summary = out.read_text().split('id="summary"')[1].split("</section>")[0]
+    assert 'id="aa-warning"' in summary  # said where the verdicts are read, not only below
