@@ -4,6 +4,7 @@ regression test, and each new rule fed the opposite evidence so that the verdict
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -204,13 +205,39 @@ def test_calibration_section_counts_aa_decisions_over_every_path(tmp_path):
     out = tmp_path / "reports" / "report.html"
     build_report(plan, out, svg=False)
     section = out.read_text().split('id="calibration"')[1].split("</section>")[0]
-    for path in ("paired t over seeds", "Welch over unpaired seeds",
-                 "one seed + pooled seed noise", "equivalence (two one-sided tests)"):
+    simulated = ("paired t over seeds", "Welch over unpaired seeds",
+                 "one seed + pooled seed noise", "equivalence (two one-sided tests)",
+                 "difference of differences", "Holm / all cells")
+    for path in simulated:  # the real A/A control at T = 100 and 10 goes through every one
         assert f'<tr data-path="{path}">' in section, path
-    assert 'id="aa-paths" data-decided="0" data-judged="6"' in section  # 1 + 1 + 3 + 1
-    simulated = {p for p in (
-        "paired t over seeds", "Welch over unpaired seeds", "one seed + pooled seed noise",
-        "equivalence (two one-sided tests)", "difference of differences", "Holm / all cells")}
+    # Two cells: paired 2, Welch 2, one seed 2 x 3 replicates, equivalence 2, the difference
+    # of differences 1, both cells at once 1.
+    assert 'id="aa-paths" data-decided="0" data-judged="14"' in section
     rows = section.split('id="calibration-paths"')[1]
     assert all(f'data-path="{p}"' in rows for p in simulated)
     assert rows.count("<tr data-path=") == 2 * len(simulated)  # at 1x and 3x the seed noise
+
+
+def test_an_aa_control_apart_in_opposite_directions_is_decided_by_the_step_paths(tmp_path):
+    """The opposite evidence: the control arm far worse at T = 10 and far better at T = 100.
+    The difference of differences and the all-cells test (contradicted by the T = 100 cell)
+    decide, falsely, as the control is built to show, and the summary says so at its top."""
+    plan = make_results(tmp_path, seeds=3)
+    for steps, sign in ((10, 1), (100, -1)):
+        for r in range(3):
+            path = tmp_path / metrics_path("shapes_large", "constant", steps, 1000 + r)
+            record = json.loads(path.read_text())
+            record.update(kid=record["kid"] + sign * (0.05 + 0.002 * r),
+                          fid=record["fid"] + sign * (50 + 2 * r))
+            path.write_text(json.dumps(record))
+    out = tmp_path / "reports" / "report.html"
+    build_report(plan, out, svg=False)
+    html = out.read_text()
+    table = html.split('id="aa-table"')[1].split("</table>")[0]
+    decided = dict(re.findall(r'<tr data-path="([^"]+)"><td>[^<]*</td><td class="num">\d+</td>'
+                              r'<td class="num">(\d+)</td>', table))
+    assert decided["paired t over seeds"] == "2"
+    assert decided["difference of differences"] == "1"
+    assert decided["Holm / all cells"] == "1"
+    summary = html.split('id="summary"')[1].split("</section>")[0]
+    assert 'id="aa-warning"' in summary

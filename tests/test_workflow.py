@@ -113,8 +113,8 @@ def test_quick_preset_shape():
     assert {c["weighting"] for c in t1} == {"constant", "p2", "min_snr", "debias"}
     assert {c["steps"] for c in t1} == {100, 10}  # sampling efficiency: T and T / 10
     assert {c["seed"] for c in t1} == {0, 1, 2} and config["replicates"] == 3
-    control = {c["seed"] for c in plan.cells if c["arm"] == "control"}
-    assert control == {1000, 1001, 1002}
+    control = {(c["seed"], c["steps"]) for c in plan.cells if c["arm"] == "control"}
+    assert control == {(s, t) for s in (1000, 1001, 1002) for t in (100, 10)}  # Table 1's T
     fig7a = {(c["weighting"], c["iteration"]) for c in plan.cells if "fig7a" in c["uses"]}
     assert {("constant", 0), ("debias", 0), ("constant", final), ("debias", final)} <= fig7a
     assert any(w == "debias" and 0 < i <= final / 2.5 for w, i in fig7a)  # Fig. 7a's claim
@@ -126,7 +126,7 @@ def test_quick_preset_shape():
     assert {("x0", 0), ("v", 0)} <= t4 and not {("x0", 1), ("v", 1)} & t4
     assert {a["weighting"] for a in plan.analysis if "fig10" in a["figure"]} == {
         "constant", "p2", "min_snr", "debias", "snr"}
-    assert len(plan.unique_cells()) == 39 and len(plan.runs) == 20
+    assert len(plan.unique_cells()) == 42 and len(plan.runs) == 20
 
 
 # --------------------------------------------------------------------------- config errors

@@ -26,11 +26,12 @@ def test_gpu_preset_plan():
     for slot in slots:  # three paired training seeds per table slot
         assert {c["seed"] for c in table2 if (c["steps"], c["weighting"]) == slot} == {0, 1, 2}
     control = [c for c in plan.cells if c["arm"] == "control"]
-    assert {c["seed"] for c in control} == {1000, 1001, 1002}
+    assert {(c["seed"], c["steps"]) for c in control} == {
+        (s, t) for s in (1000, 1001, 1002) for t in (100, 10)}  # Table 2's step counts
     assert {c["weighting"] for c in control} == {"constant"}
     assert config["sampling"]["num_samples"] == 10000
     assert {c["sampler"] for c in plan.cells} == {"ddpm", "ddim"}  # Fig. 8 is DDIM
-    assert len(plan.runs) == 15 and len(plan.unique_cells()) == 33
+    assert len(plan.runs) == 15 and len(plan.unique_cells()) == 36
 
 
 def test_gpu_preset_fits_one_gpu_evening(tmp_path):
@@ -41,7 +42,7 @@ def test_gpu_preset_fits_one_gpu_evening(tmp_path):
     assert result["total_gpu_hours"] <= BUDGET_GPU_HOURS
     assert stages["train"]["gpu_hours"] > 0.7 * result["total_gpu_hours"]
     # 15 runs, one job per EMA checkpoint: Fig. 7a's two runs also stop at 6k iterations.
-    assert stages["train"]["jobs"] == 17 and stages["sample"]["jobs"] == 33
+    assert stages["train"]["jobs"] == 17 and stages["sample"]["jobs"] == 36
 
 
 def test_gpu_preset_dry_run(tmp_path):
@@ -55,6 +56,6 @@ def test_gpu_preset_dry_run(tmp_path):
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     table = out.stdout.split("Job stats:")[1].split("\n\n")[0]
     jobs = {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
-    assert jobs["sample"] == jobs["metrics"] == 33
+    assert jobs["sample"] == jobs["metrics"] == 36
     assert jobs["prepare"] == jobs["refstats"] == 1 and jobs["analyze"] == 2 * 3  # 3 seeds
     assert jobs["train"] >= 15  # one job per run, or per EMA checkpoint

@@ -54,22 +54,23 @@ def test_each_slot_has_one_entry_per_replicate_with_paired_seeds():
 def test_calibration_arms_share_the_main_runs_and_pair_the_control():
     plan = wp.build_plan(smoke())
     cal = [c for c in plan.cells if "calibration" in c["uses"]]
-    main = {c["replicate"]: c for c in cal if c["arm"] == "main"}
-    control = {c["replicate"]: c for c in cal if c["arm"] == "control"}
-    assert sorted(main) == sorted(control) == [0, 1]
-    for r in (0, 1):
-        assert (main[r]["seed"], control[r]["seed"]) == (r, 1000 + r)
-        assert main[r]["sample_seed"] == control[r]["sample_seed"] == r  # paired by r
-        assert {k: v for k, v in main[r].items() if k not in ("seed", "metrics", "grid", "arm",
-                                                              "_cell", "uses")} == \
-            {k: v for k, v in control[r].items() if k not in ("seed", "metrics", "grid", "arm",
-                                                              "_cell", "uses")}
+    main = {(c["replicate"], c["steps"]): c for c in cal if c["arm"] == "main"}
+    control = {(c["replicate"], c["steps"]): c for c in cal if c["arm"] == "control"}
+    assert sorted(main) == sorted(control) == [(r, t) for r in (0, 1) for t in (2, 4)]
+    for (r, t) in main:
+        m, c = main[r, t], control[r, t]
+        assert (m["seed"], c["seed"]) == (r, 1000 + r)
+        assert m["sample_seed"] == c["sample_seed"] == r  # paired by r
+        assert {k: v for k, v in m.items() if k not in ("seed", "metrics", "grid", "arm",
+                                                        "_cell", "uses")} == \
+            {k: v for k, v in c.items() if k not in ("seed", "metrics", "grid", "arm",
+                                                     "_cell", "uses")}
         # The main arm is Table 1's cell (one entry, one job); the control arm is new.
-        assert "table1" in main[r]["uses"] and control[r]["uses"] == ["calibration"]
+        assert "table1" in m["uses"] and c["uses"] == ["calibration"]
     without = wp.build_plan(smoke(lambda c: c["experiments"].pop("calibration")))
     extra = set(plan.runs) - set(without.runs)
     assert extra == {("tiny", "eps", "constant", 1000), ("tiny", "eps", "constant", 1001)}
-    assert len(plan.unique_cells()) - len(without.unique_cells()) == 2
+    assert len(plan.unique_cells()) - len(without.unique_cells()) == 4  # at T = 4 and 2
 
 
 def test_experiment_replicates_override_the_global_count():

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from harness.report.evidence import Evidence, Obs
 from harness.report.judgement import Judgement, diff, equivalent, judge
 from harness.report.tables import Table
-from harness.report.views import reproduced_view
+from harness.report.views import AAPair, reproduced_view
 from harness.stats import CONTRADICTED, INCONCLUSIVE, NOT_RUN, SeedNoise, decide
 from harness.stats import calibration as sim
 
@@ -32,7 +32,10 @@ class AAPath:
 
     @property
     def decisions(self) -> int:
-        """Comparisons decided either way (false by construction; equivalence: contradicted)."""
+        """Comparisons decided either way (false by construction; equivalence: contradicted).
+        All cells at once is one comparison: the claim-level verdict after Holm."""
+        if self.path == sim.MULTI_CELL:
+            return int(self.judgement.outcome not in (INCONCLUSIVE, NOT_RUN))
         counts = self.judgement.decision.counts if self.judgement.decision else {}
         if self.path == sim.EQUIVALENCE:
             return counts.get(CONTRADICTED, 0)
@@ -40,7 +43,7 @@ class AAPath:
 
     @property
     def comparisons(self) -> int:
-        return len(self.judgement.tests)
+        return 1 if self.path == sim.MULTI_CELL else len(self.judgement.tests)
 
 
 @dataclass
@@ -82,25 +85,41 @@ def _one_seed(o: Obs, r: int) -> Obs:
 
 def aa_paths(view, confidence: float) -> list[AAPath]:
     """Judge 'main beats control' (false by construction) through each path: paired over seeds,
-    Welch, one seed per replicate with the pooled seed noise, and equivalence."""
-    pairs = [(w, m, c) for w, m, c in view.calibration or [] if m.ok and c.ok]
-    out = {sim.PAIRED: [], sim.WELCH: [], sim.ONE_SEED: [], sim.EQUIVALENCE: []}
-    for where, main, control in pairs:
-        common = sorted(set(main.replicates) & set(control.replicates))
+    Welch, one seed per replicate with the pooled seed noise, equivalence and, where the control
+    stands at several step counts, the difference of differences (the step-profile claims'
+    test) and all cells at once (Holm and intersection-union, as the every-cell claims)."""
+    pairs = [p for p in view.calibration or [] if p.main.ok and p.control.ok]
+    out = {path: [] for path in (sim.PAIRED, sim.WELCH, sim.ONE_SEED, sim.EQUIVALENCE,
+                                 sim.DIFF_OF_DIFFS)}
+    by_run: dict[str, list[AAPair]] = {}
+    for p in pairs:
+        by_run.setdefault(p.run, []).append(p)
+        common = sorted(set(p.main.replicates) & set(p.control.replicates))
         if len(common) >= 2:
-            out[sim.PAIRED].append(diff(f"{where}: control − main", control, main))
-        if main.n >= 2 and control.n >= 2:
-            out[sim.WELCH].append(diff(f"{where}: control − main, unpaired",
-                                       _unpaired(control, 10_000), main))
+            out[sim.PAIRED].append(diff(f"{p.where}: control − main", p.control, p.main))
+        if p.main.n >= 2 and p.control.n >= 2:
+            out[sim.WELCH].append(diff(f"{p.where}: control − main, unpaired",
+                                       _unpaired(p.control, 10_000), p.main))
         for r in common:
-            out[sim.ONE_SEED].append(diff(f"{where} replicate {r}: control − main",
-                                          _one_seed(control, r), _one_seed(main, r)))
-        out[sim.EQUIVALENCE].append(equivalent(f"{where}: control − main within "
+            out[sim.ONE_SEED].append(diff(f"{p.where} replicate {r}: control − main",
+                                          _one_seed(p.control, r), _one_seed(p.main, r)))
+        out[sim.EQUIVALENCE].append(equivalent(f"{p.where}: control − main within "
                                                f"±{sim.EQUIVALENCE_MARGIN:.0%}",
-                                               control, main, main))
-    return [AAPath(path, Judgement(decide(tests, confidence).outcome, tests,
-                                   decide(tests, confidence), [], confidence))
-            for path, tests in out.items() if tests]
+                                               p.control, p.main, p.main))
+    for run, cells in by_run.items():
+        few, *others = sorted(cells, key=lambda p: p.steps)
+        out[sim.DIFF_OF_DIFFS] += [
+            diff(f"{run}: (control − main)(T={few.steps}) − (control − main)(T={o.steps})",
+                 few.control, few.main, (-1.0, o.control), (1.0, o.main)) for o in others]
+    paths = [AAPath(path, _judged(tests, confidence)) for path, tests in out.items() if tests]
+    if len(out[sim.PAIRED]) >= 2:
+        paths.append(AAPath(sim.MULTI_CELL, _judged(out[sim.PAIRED], confidence)))
+    return paths
+
+
+def _judged(tests: list, confidence: float) -> Judgement:
+    decision = decide(tests, confidence)
+    return Judgement(decision.outcome, tests, decision, [], confidence)
 
 
 def _settings(ev: Evidence, seeds: int, samples: int | None,
@@ -142,10 +161,10 @@ def calibration_section(ev: Evidence, tables: dict[str, Table]) -> Calibration:
     """Judge the A/A control through every path and simulate each path at this run's size."""
     view = reproduced_view(ev, tables)
     pairs = view.calibration or []
-    tests = [diff(f"{where}: control − main", control, main) for where, main, control in pairs]
+    tests = [diff(f"{p.where}: control − main", p.control, p.main) for p in pairs]
     judgement = judge(view, tests, none_why="no A/A control in the plan (experiments."
                                             "calibration)")
-    arms = [o for _, main, control in pairs for o in (main, control) if o.ok]
+    arms = [o for p in pairs for o in (p.main, p.control) if o.ok]
     seeds = min((o.n for o in arms), default=0)
     samples = [r.n_samples for o in arms for r in o.replicates.values() if r.n_samples]
     n_samples = min(samples) if samples else None

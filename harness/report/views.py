@@ -10,6 +10,7 @@ Claims about trained models read each run's final checkpoint (`final_iteration`)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from harness import paper
 from harness.report.evidence import METRIC_LABELS, Evidence, Obs, paper_obs
@@ -28,6 +29,16 @@ class Group:
     sampler: str
     steps: int
     cells: dict[str, Obs]  # weighting -> Obs
+
+
+class AAPair(NamedTuple):
+    """One cell of the A/A control: its two arms, and the run and step count it stands at."""
+
+    where: str
+    run: str  # dataset, target-weighting, sampler and iteration: cells at other T pair with it
+    steps: int
+    main: Obs
+    control: Obs
 
 
 @dataclass
@@ -52,7 +63,7 @@ class View:
     resamples: int = 200  # bootstrap resamples (the MSE curves' image bootstrap)
     mse_diverged: dict[str, str] = field(default_factory=dict)  # weighting -> why no mse.json
     fig7a: dict[str, dict[int, Obs]] | None = None  # weighting -> iteration -> Obs
-    calibration: list[tuple[str, Obs, Obs]] | None = None  # (where, main arm, control arm)
+    calibration: list[AAPair] | None = None  # the A/A control's cells
 
     def ds(self, dataset: str) -> str:
         """A paper dataset in words: the paper's name, or the reproduction's stand-in."""
@@ -134,7 +145,7 @@ def _groups(ev: Evidence, metric: str, final: int | None) -> list[Group]:
     return list(groups.values())
 
 
-def _calibration(ev: Evidence, metric: str) -> list[tuple[str, Obs, Obs]]:
+def _calibration(ev: Evidence, metric: str) -> list[AAPair]:
     arms: dict[tuple, dict[str, dict]] = {}
     for c in ev.cells("calibration"):
         key = tuple(c.get(k) for k in ("dataset", "target", "weighting", "iteration", "sampler",
@@ -142,10 +153,10 @@ def _calibration(ev: Evidence, metric: str) -> list[tuple[str, Obs, Obs]]:
         arms.setdefault(key, {})[c.get("arm", "main")] = c
     out = []
     for (ds, target, w, it, sampler, steps), pair in sorted(arms.items(), key=str):
-        where = f"{ds} {target}-{w} {sampler}{steps} @{it}"
         main, control = (ev.obs(pair[a], metric) if a in pair else Obs() for a in
                          ("main", "control"))
-        out.append((where, main, control))
+        out.append(AAPair(f"{ds} {target}-{w} {sampler}{steps} @{it}",
+                          f"{ds} {target}-{w} {sampler} @{it}", int(steps), main, control))
     return out
 
 

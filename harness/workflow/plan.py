@@ -252,10 +252,10 @@ def build_plan(config: dict) -> Plan:
                 add("seed_noise", "experiments.seed_noise", exp, exp["dataset"], exp["target"], w,
                     steps, exp.get("iteration"), exp.get("paper_dataset"))
     if exp := exps.get("calibration"):
-        for arm in ("main", "control"):
+        steps = exp["steps"] if isinstance(exp["steps"], list) else [exp["steps"]]
+        for arm, t in ((arm, t) for arm in ("main", "control") for t in steps):
             add("calibration", "experiments.calibration", exp, exp["dataset"], exp["target"],
-                exp["weighting"], exp["steps"], exp.get("iteration"), exp.get("paper_dataset"),
-                arm=arm)
+                exp["weighting"], t, exp.get("iteration"), exp.get("paper_dataset"), arm=arm)
 
     for cell in plan.unique_cells():
         plan.runs.setdefault(cell.run_key, set()).add(cell.iteration)
