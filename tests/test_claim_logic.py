@@ -241,3 +241,22 @@ def test_an_aa_control_apart_in_opposite_directions_is_decided_by_the_step_paths
     assert decided["Holm / all cells"] == "1"
     summary = html.split('id="summary"')[1].split("</section>")[0]
     assert 'id="aa-warning"' in summary
+    assert "As it should be" not in html.split('id="calibration"')[1]
+
+
+def test_an_aa_control_apart_at_one_step_count_is_not_called_as_it_should_be(tmp_path):
+    """Apart at T = 10 only: the all-cells verdict stays inconclusive, but the section and the
+    summary count the decided comparison instead of calling the control a success."""
+    plan = make_results(tmp_path, seeds=3)
+    for r in range(3):
+        path = tmp_path / metrics_path("shapes_large", "constant", 10, 1000 + r)
+        record = json.loads(path.read_text())
+        record.update(kid=record["kid"] + 0.05 + 0.002 * r, fid=record["fid"] + 50 + 2 * r)
+        path.write_text(json.dumps(record))
+    out = tmp_path / "reports" / "report.html"
+    build_report(plan, out, svg=False)
+    html = out.read_text()
+    section = html.split('id="calibration"')[1].split("</section>")[0]
+    assert 'data-verdict="inconclusive"' in section and "As it should be" not in section
+    assert "Over all its cells, but" in section
+    assert 'id="aa-warning"' in html.split('id="summary"')[1].split("</section>")[0]

@@ -79,10 +79,11 @@ def test_doctored_aa_control_is_flagged(tmp_path):
     section = out.read_text().split('id="calibration"')[1]
     assert 'data-verdict="inconclusive"' in section.split("</section>")[0]
     assert 'id="aa-warning"' not in out.read_text()
-    for r in range(3):
-        rel = metrics_path("shapes_large", "constant", 100, 1000 + r)
-        record = json.loads((tmp_path / rel).read_text())
-        edit_metric(tmp_path, rel, kid=record["kid"] + 0.01 + 0.001 * r)
+    for steps in (100, 10):  # the control stands at both of Table 1's step counts
+        for r in range(3):
+            rel = metrics_path("shapes_large", "constant", steps, 1000 + r)
+            record = json.loads((tmp_path / rel).read_text())
+            edit_metric(tmp_path, rel, kid=record["kid"] + 0.01 + 0.001 * r)
     CliRunner().invoke(main, ["report", "--plan", str(plan), "--out", str(out), "--no-svg"])
     section = out.read_text().split('id="calibration"')[1].split("</section>")[0]
     assert 'data-verdict="supported"' in section and "A false positive" in section
