@@ -260,3 +260,26 @@ def test_an_aa_control_apart_at_one_step_count_is_not_called_as_it_should_be(tmp
     assert 'data-verdict="inconclusive"' in section and "As it should be" not in section
     assert "Over all its cells, but" in section
     assert 'id="aa-warning"' in html.split('id="summary"')[1].split("</section>")[0]
+
+
+def test_ours_best_of_all_weightings_is_not_supported_on_constant_alone(tmp_path):
+    """A plan without P2 and Min-SNR cannot support 'Ours surpasses all existing weighting
+    strategies' (the doctored smoke report read supported on Constant alone); a comparison that
+    was run still contradicts it."""
+    plan = make_results(tmp_path, seeds=3)
+    record = json.loads(plan.read_text())
+    record["cells"] = [c for c in record["cells"] if c["weighting"] not in ("p2", "min_snr")]
+    plan.write_text(json.dumps(record))
+    claims = _claims(plan)
+    assert claims["ours_beats_constant"].verdict == "supported"  # the helper's Ours is better
+    for cid in ("ours_best_all_steps", "ours_best_fid_table2"):
+        details = "\n".join(claims[cid].reproduced.details)
+        assert claims[cid].verdict == "not run", details
+        assert "P2 − Ours: not run (not in plan)" in details
+    for ds, steps in (("shapes_large", 100), ("shapes_large", 10)):
+        for r in range(3):
+            path = tmp_path / metrics_path(ds, "debias", steps, r)
+            cell = json.loads(path.read_text())
+            cell.update(kid=cell["kid"] + 0.05, fid=cell["fid"] + 50)  # Ours far worse
+            path.write_text(json.dumps(cell))
+    assert _claims(plan)["ours_best_all_steps"].verdict == "contradicted"
