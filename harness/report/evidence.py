@@ -224,6 +224,7 @@ class Evidence:
         for cell in self.plan["cells"]:
             self.groups.setdefault(cell_key(cell), []).append(cell)
         self._records: dict[tuple, tuple[list[dict], list[str], list[int]]] = {}
+        parsed: dict[Path | None, dict | None] = {}  # a cell listed under several uses: one read
         for key, cells in self.groups.items():
             records, files, ids = [], [], []
             for position, cell in enumerate(cells):
@@ -232,7 +233,9 @@ class Evidence:
                     found = resolve(path, self.plan_path)
                     if found is not None and str(found) in files:
                         continue  # one cell listed for several uses is still one seed
-                    record = read_json(found)
+                    if found not in parsed:
+                        parsed[found] = read_json(found)
+                    record = parsed[found]
                     if record is not None:
                         records.append(record)
                         files.append(str(found))
