@@ -31,6 +31,17 @@ def test_builtin_folder_layout_and_manifest(tmp_path):
     images, _ = read_images(out, progress=False)  # PNGs hold exactly the generated pixels
     np.testing.assert_array_equal(images, generate("colorshapes", 30, 16, seed=4).images)
     assert not (tmp_path / "data" / "shapes.tmp").exists()
+    assert "source_details" not in m
+
+
+def test_photopatches_manifest_names_the_photographs_and_every_crop(tmp_path):
+    m = prepare_dataset("patches", "builtin:photopatches", 16, tmp_path / "p", count=5,
+                        progress=False)
+    details = m["source_details"]
+    assert [p["name"] for p in details["photographs"]] == [
+        "china.jpg", "flower.jpg", "grace_hopper.jpg"]
+    assert all(len(p["sha256"]) == 64 for p in details["photographs"])
+    assert len(details["crops"]) == 5 and set(details["crops"][0]) == {"photo", "x", "y"}
 
 
 def test_hash_is_stable_and_folder_equals_zip(tmp_path):

@@ -15,7 +15,9 @@ from harness.data.sources import default_download_dir
 @click.option(
     "--source",
     default=None,
-    help="Folder or .zip path, builtin:colorshapes|shapeclasses|digits, or torchvision:cifar10.",
+    help="Folder or .zip path, builtin:colorshapes|shapeclasses|digits|texshapes|photopatches "
+    "(photopatches: crops of the photographs scikit-learn and matplotlib ship), or "
+    "torchvision:cifar10.",
 )
 @click.option("--resolution", required=True, type=click.IntRange(min=1), help="Image side (px).")
 @click.option("--out", required=True, type=click.Path(), help="Output folder (or .zip).")

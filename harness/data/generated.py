@@ -9,6 +9,10 @@
   classes are balanced; colours are random with guaranteed contrast.
 - `digits`: scikit-learn's bundled 8x8 handwritten digits (1797 images, 10 classes),
   white ink on black, upscaled with ADM's preprocessing (bicubic); a small real dataset.
+- `texshapes` (unconditional): colorshapes with fine detail laid over the whole image: two
+  oriented gratings near the resolution limit and pixel noise, each image its own.
+- `photopatches` (unconditional): random crops of photographs packages ship
+  (harness.data.photos); its provenance (files, crop list) goes into the manifest.
 
 Image i depends only on (seed, i): a set of N images is the first N of any larger set.
 """
@@ -35,6 +39,7 @@ class Generated:
     images: np.ndarray
     labels: np.ndarray | None
     num_classes: int
+    details: dict | None = None  # provenance beyond (name, count, resolution, seed)
 
 
 def _contrasting(rng: np.random.Generator, hue: float, val: float) -> tuple[float, float, float]:
@@ -117,6 +122,38 @@ def colorshapes(count: int, resolution: int, seed: int = 0) -> Generated:
     return Generated(out, None, 0)
 
 
+def _texture(seed: int, i: int, resolution: int) -> np.ndarray:
+    """A multiplicative detail field (H, W, 1): gratings at 20-60% of the Nyquist frequency."""
+    rng = np.random.default_rng([seed, i, 0x7E47])
+    grid = np.arange(resolution, dtype=np.float64) / resolution
+    gx, gy = grid[None, :], grid[:, None]
+    field = np.zeros((resolution, resolution))
+    for _ in range(2):
+        cycles = rng.uniform(0.2, 0.6) * resolution / 2
+        angle = rng.uniform(0, math.pi)
+        phase = rng.uniform(0, 2 * math.pi)
+        along = gx * math.cos(angle) + gy * math.sin(angle)
+        field += 0.12 * np.sin(2 * math.pi * cycles * along + phase)
+    field += rng.normal(0.0, 0.06, size=(resolution, resolution))
+    return field[..., None]
+
+
+def texshapes(count: int, resolution: int, seed: int = 0) -> Generated:
+    """Colorshapes with fine oriented gratings and pixel noise over each whole image."""
+    base = colorshapes(count, resolution, seed).images.astype(np.float64) / 255.0
+    for i in range(count):
+        base[i] *= 1.0 + _texture(seed, i, resolution)
+    return Generated(np.clip(np.rint(base * 255.0), 0, 255).astype(np.uint8), None, 0)
+
+
+def photopatches(count: int, resolution: int, seed: int = 0) -> Generated:
+    """Random crops of the photographs scikit-learn and matplotlib ship (harness.data.photos)."""
+    from harness.data.photos import photopatches as crops
+
+    images, details = crops(count, resolution, seed)
+    return Generated(images, None, 0, details)
+
+
 def shapeclasses(
     count: int, resolution: int, seed: int = 0, num_classes: int | None = None
 ) -> Generated:
@@ -177,13 +214,17 @@ BUILTINS = {
         "shapeclasses", True, len(SHAPE_NAMES), 2000, shapeclasses.__doc__ or ""
     ),
     "digits": BuiltinSpec("digits", True, 10, None, digits.__doc__ or ""),
+    "texshapes": BuiltinSpec("texshapes", False, 0, 2000, texshapes.__doc__ or ""),
+    "photopatches": BuiltinSpec("photopatches", False, 0, 300, photopatches.__doc__ or ""),
 }
+UNCONDITIONAL = {"colorshapes": colorshapes, "texshapes": texshapes,
+                 "photopatches": photopatches}
 
 
 def generate(
     name: str, count: int | None, resolution: int, seed: int = 0, num_classes: int | None = None
 ) -> Generated:
-    """Make built-in dataset `name` ("colorshapes" | "shapeclasses" | "digits")."""
+    """Make built-in dataset `name` (one of BUILTINS)."""
     if name not in BUILTINS:
         raise ValueError(f"unknown built-in dataset '{name}'; choose one of {', '.join(BUILTINS)}")
     if count is not None and count < 1:
@@ -191,10 +232,10 @@ def generate(
     if resolution < 1:
         raise ValueError(f"resolution must be >= 1, got {resolution}")
     count = BUILTINS[name].default_count if count is None else count
-    if name == "colorshapes":
+    if name in UNCONDITIONAL:
         if num_classes not in (None, 0):
-            raise ValueError("colorshapes is unconditional; it takes no num_classes")
-        return colorshapes(count, resolution, seed)
+            raise ValueError(f"{name} is unconditional; it takes no num_classes")
+        return UNCONDITIONAL[name](count, resolution, seed)
     if name == "shapeclasses":
         return shapeclasses(count, resolution, seed, num_classes)
     return digits(count, resolution, seed, num_classes)

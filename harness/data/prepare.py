@@ -211,6 +211,8 @@ def _write_dataset(dataset, source, resolution, out, request, count, seed, class
         "preprocessing": "ADM center_crop_arr (BOX halving, BICUBIC, centre crop); RGB, "
         "alpha composited on white",
     })
+    if src.details is not None:
+        manifest["source_details"] = src.details
     if src.labels is not None:
         manifest["class_counts"] = np.bincount(src.labels, minlength=src.num_classes).tolist()
     if dataset in PAPER_DATASETS:

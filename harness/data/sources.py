@@ -1,7 +1,8 @@
 """Where `harness prepare` takes images from: a folder/zip, a built-in generator, torchvision.
 
-A source string is one of `builtin:colorshapes`, `builtin:shapeclasses`, `builtin:digits`,
-`torchvision:cifar10` (downloads into `cache_dir` when online), or a path to a folder / zip.
+A source string is one of `builtin:<name>` (harness.data.generated.BUILTINS: colorshapes,
+shapeclasses, digits, texshapes, photopatches), `torchvision:cifar10` (downloads into
+`cache_dir` when online), or a path to a folder / zip.
 Every source becomes a `Source`: a list of items, each decoded and preprocessed (ADM centre
 crop + resize) on request, with labels when the dataset is class-conditional.
 """
@@ -40,6 +41,7 @@ class Source:
     num_classes: int | None
     class_names: list[str] | None
     location: str  # resolved path or generator, for the manifest
+    details: dict | None = None  # a generator's own provenance (e.g. the photographs cropped)
 
 
 def _select(
@@ -111,7 +113,7 @@ def open_source(
         images = data.images
         return Source(
             len(images), lambda i: images[i], labels_out,
-            data.num_classes if class_cond else None, None, source,
+            data.num_classes if class_cond else None, None, source, data.details,
         )
     if source and source.startswith("torchvision:"):
         name = source.split(":", 1)[1]
