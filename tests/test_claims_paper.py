@@ -209,3 +209,9 @@ def test_paper_view_outcomes_are_the_paper_words(claim):
     outcome = JUDGES[claim.test](paper_view(as_printed=True)).outcome
     assert outcome in ("supported", "contradicted", "no numbers"), (claim.id, outcome)
     assert claim.needs and claim.statement and claim.source
+
+
+def test_weighting_footprint():
+    """The harness's own mechanism check: the paper prints no MSE values, so no numbers."""
+    for j in (judge("weighting_footprint"), judge_with_noise("weighting_footprint")):
+        assert j.outcome == "no numbers" and "prints no MSE values" in lines(j)

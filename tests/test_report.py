@@ -39,8 +39,12 @@ def test_every_claim_supported_on_synthetic_evidence(tmp_path, seeds):
     assert set(claims) == {c.id for c in CLAIMS}
     want = "supported" if seeds == 3 else "inconclusive"
     for cid, c in claims.items():
-        assert c.verdict == want, (cid, c.reproduced.details)
-        assert c.verdict_text == f"{want} at toy scale"
+        # The harness's own footprint check reads the synthetic curves against the weights:
+        # they put Ours lowest at every t, as Fig. 10's caption says, where Ours' relative
+        # weight is below Constant's (small t).
+        expected = "contradicted" if (cid, seeds) == ("weighting_footprint", 3) else want
+        assert c.verdict == expected, (cid, c.reproduced.details)
+        assert c.verdict_text == f"{expected} at toy scale"
     details = "".join(claims["ours_beats_constant"].reproduced.details)
     if seeds == 3:
         assert "paired t over 3 training seeds" in details
@@ -239,6 +243,14 @@ def test_full_report_with_a_deleted_cell(tmp_path):
     assert two["n_seeds"] == "2" and two["interval"] == "paired t over 2 training seeds"
     verdicts = json.loads((assets / "claims.json").read_text())
     assert {v["id"] for v in verdicts} == {c.id for c in CLAIMS}
+    for v in verdicts:  # each cell test also machine-readable, beside its line in words
+        run = [t for t in v["tests"] if t["value"] is not None]
+        assert len(v["tests"]) <= len(v["details"])
+        for t in run:
+            low, high = t["interval"]
+            assert low <= t["value"] <= high and t["se"] >= 0
+            assert any(d.startswith(t["label"]) and d.endswith(f"→ {t['outcome']}")
+                       for d in v["details"]), t
     assert "<script" not in html and "http://" not in html and "https://" not in html
 
 

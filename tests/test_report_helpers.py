@@ -11,6 +11,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from harness.diffusion.user_weighting import describe
+from harness.diffusion.weighting import get_weighting
+
 # Made-up FIDs: Ours best, gain grows as steps shrink, larger on the smaller dataset, Ours at
 # T=10 beats Constant at T=100. KID is FID / 1000.
 FID = {
@@ -214,6 +217,9 @@ def make_results(root: Path, seeds: int = 1, bootstrap: bool = True,
             "datasets": {d: {"stands_for": STANDS_FOR[d], "count": COUNTS[d], "resolution": 16,
                              "class_cond": d == "shapes_classes"} for d in STANDS_FOR},
             "cells": cells, "analysis": analysis, "training": training,
+            "weightings": {"steps": 1000, "noise_schedule": "linear",
+                           "entries": [{**describe(get_weighting(w)), "folder": w} for w in
+                                       ("constant", "p2", "min_snr", "debias", "snr")]},
             "bench_dir": "results/bench"}
     path = root / "results" / "plan.json"
     path.write_text(json.dumps(plan, indent=1))

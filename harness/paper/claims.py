@@ -30,6 +30,12 @@ SMALL_T = 100
 # Fig. 10's caption: Ours' MSE is the lowest "at different step t, only slightly larger than the
 # constant weight for t < 50".
 CAPTION_T = 50
+# The weighting footprint (the harness's own check): a relative weight counts as higher or lower
+# than Constant's where it is above FACTOR or below 1/FACTOR times its mean. 1: every t with a
+# weight above (below) the mean counts, as the check is stated; P2's relative weight peaks at
+# 1.38 and Min-SNR's at 1.10 (linear schedule), so a larger factor would leave their up-weighted
+# side untested.
+FOOTPRINT_FACTOR = 1.0
 
 DECIDING = "deciding"  # the plan's statistics.metric (KID at toy scale, FID at paper scale)
 
@@ -311,6 +317,24 @@ CLAIMS: tuple[Claim, ...] = (
         f"mean log(MSE(Ours) / MSE(Constant)) < log(1 + {EQUIVALENCE_MARGIN:g}) (slightly larger "
         "at most: non-inferiority).",
         f"Fig. 10 analyses of Ours and the others with analysed t on both sides of {CAPTION_T}.",
+        metric="mse",
+    ),
+    Claim(
+        "weighting_footprint",
+        "Each weighting moves the error where its weight points: against Constant on the same "
+        "training seeds, its per-timestep MSE is lower where its relative weight is higher and "
+        "higher where it is lower.",
+        "The harness's own mechanism check (not a claim of the paper), on the Fig. 10 analyses: "
+        "a weighting whose footprint is missing points to a bug, not a finding",
+        ("analysis",),
+        ("constant", "p2", "min_snr", "debias", "snr"),
+        "weighting_footprint",
+        f"For every weighting w with a Fig. 10 analysis, with ρ(t) = w(t) / mean w (ε-prediction, "
+        f"Constant's ρ = 1; harness.report.footprint): over the analysed t with ρ > "
+        f"{FOOTPRINT_FACTOR:g}, mean log MSE(Constant) − mean log MSE(w) > 0; over those with ρ < "
+        f"{1 / FOOTPRINT_FACTOR:g}, mean log MSE(w) − mean log MSE(Constant) > 0; paired by "
+        "training seed, final checkpoints.",
+        "Fig. 10 analyses of Constant and at least one other weighting.",
         metric="mse",
     ),
 )

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from harness import paper
 from harness.paper.claims import EQUIVALENCE_MARGIN, FEW_STEPS, ITERATION_RATIO, STEP_RATIO
-from harness.report import mse_claims, trends
+from harness.report import footprint, mse_claims, trends
 from harness.report.evidence import Evidence
 from harness.report.judgement import NO_NUMBERS, Judgement, diff, equivalent, judge
 from harness.report.tables import WEIGHTING_LABELS, Table
@@ -256,6 +256,7 @@ JUDGES: dict[str, Callable[[View], Judgement]] = {
     "mse_above_initial": mse_claims.judge_mse_above_initial,
     "snr_mse_modes": mse_claims.judge_snr_mse_modes,
     "fig10_ours_lowest_mse": mse_claims.judge_fig10_ours_lowest_mse,
+    "weighting_footprint": footprint.judge_weighting_footprint,
 }
 
 

@@ -3,6 +3,7 @@ and the deciding numbers in words; plus the two ways judges build a cell test fr
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from harness.paper.claims import EQUIVALENCE_MARGIN
@@ -49,6 +50,21 @@ class Judgement:
             lines.append(f"{t.label} = {t.estimate.text(self.confidence)}{margin} — "
                          f"{t.estimate.note}{diverged} → {t.outcome(self.confidence)}")
         return lines
+
+    def records(self) -> list[dict]:
+        """The per-cell tests, machine-readable: label, value, interval, se, df, outcome."""
+        out = []
+        for t in self.tests:
+            e = t.estimate
+            interval = e.interval(self.confidence) if e is not None else None
+            out.append({"label": t.label, "outcome": t.outcome(self.confidence),
+                        "value": e.value if e is not None else None,
+                        "interval": list(interval) if interval else None,
+                        "se": e.se if e is not None else None,
+                        "df": e.df if e is not None and math.isfinite(e.df) else None,
+                        "n_seeds": e.n if e is not None else None,
+                        "method": e.method if e is not None else None})
+        return out
 
 
 def judge(view: View, tests: list[CellTest], notes: list[str] | None = None,

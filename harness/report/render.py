@@ -15,9 +15,11 @@ from harness.report.calibration import calibration_section
 from harness.report.claims import judge_claims
 from harness.report.evidence import METRIC_LABELS, Evidence
 from harness.report.figures import build_curve_figures
+from harness.report.footprint import footprint_figure
 from harness.report.images import sample_grids, x0_strips
 from harness.report.learning import learning_ratios
 from harness.report.tables import Table, TableCell, build_tables, write_csv
+from harness.report.views import reproduced_view
 from harness.report.weightings import weightings_section
 from harness.runtime import write_text_atomic
 from harness.stats import CONTRADICTED, SUPPORTED, VERDICTS
@@ -87,7 +89,7 @@ def claims_record(claims, scale: str) -> list[dict]:
     is the paper's own numbers judged with the seed-noise prior, `paper_as_printed` exactly."""
     return [{"id": c.claim.id, "verdict": c.verdict, "verdict_text": c.verdict_text,
              "scale": scale, "positive_control": c.claim.positive_control,
-             "details": c.reproduced.details,
+             "details": c.reproduced.details, "tests": c.reproduced.records(),
              "cells": c.reproduced.decision.counts if c.reproduced.decision else None,
              "paper": c.in_paper.outcome, "paper_details": c.in_paper.details,
              "paper_as_printed": c.as_printed.outcome, "paper_flags": c.paper_notes}
@@ -125,7 +127,8 @@ def build_report(plan_path: str | Path, out_html: str | Path, svg: bool = True) 
     calibration = calibration_section(ev, by_id)
     write_text_atomic(assets / "claims.json",
                       json.dumps(claims_record(claims, ev.scale), indent=1) + "\n")
-    figures = build_curve_figures(ev, assets)
+    figures = build_curve_figures(ev, assets) + [
+        footprint_figure(reproduced_view(ev, by_id), assets)]
     weightings = weightings_section(ev, by_id, assets, svg=svg)
     grids = sample_grids(ev, assets)
     strips = x0_strips(ev, assets)

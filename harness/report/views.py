@@ -12,9 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+import numpy as np
+
 from harness import paper
 from harness.report.evidence import METRIC_LABELS, Evidence, Obs, paper_obs
 from harness.report.mse import analysed_curves
+from harness.report.relative_weight import relative_weights
 from harness.report.tables import Table
 from harness.stats import AS_PRINTED, SeedNoise, prior_for
 
@@ -64,6 +67,7 @@ class View:
     mse_diverged: dict[str, str] = field(default_factory=dict)  # weighting -> why no mse.json
     fig7a: dict[str, dict[int, Obs]] | None = None  # weighting -> iteration -> Obs
     calibration: list[AAPair] | None = None  # the A/A control's cells
+    weights: dict[str, np.ndarray] = field(default_factory=dict)  # weighting -> ρ(t) (footprint)
 
     def ds(self, dataset: str) -> str:
         """A paper dataset in words: the paper's name, or the reproduction's stand-in."""
@@ -197,6 +201,7 @@ def reproduced_view(ev: Evidence, tables: dict[str, Table]) -> View:
     view.color_groups = _groups(ev, "color_shift", final)
     view.snr_training = [s for (_d, _t, w, _s), s in ev.training_status.items() if w == "snr"]
     view.mse, view.mse_all = analysed_curves(ev, "fig4"), analysed_curves(ev, "fig10")
+    view.weights = relative_weights(ev.plan.get("weightings") or {})
     view.resamples = int(ev.statistics.get("bootstrap") or view.resamples)
     view.mse_diverged = {e.get("weighting"): e["diverged"] for e in ev.analysis()
                          if e.get("diverged") and e.get("target", "eps") == "eps"}
