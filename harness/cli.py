@@ -36,6 +36,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "weightings": ("harness.commands.weightings", "weightings_command"),
     "bench": ("harness.commands.bench", "bench"),
     "on-gpus": ("harness.commands.on_gpus", "on_gpus_command"),
+    "regime-table": ("harness.commands.regime", "regime_table_command"),
 }
 
 
