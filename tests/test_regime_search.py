@@ -50,9 +50,12 @@ def test_rows_read_the_reports_own_tests_as_weighting_minus_constant(tmp_path):
     (tmp_path / "runs" / "s2-c" / "snakemake.log").write_text("...\nError in rule train\n")
     (tmp_path / "configs" / "s3-d.yaml").write_text(yaml.safe_dump(CONFIG))
     (tmp_path / "runs" / "s3-d").mkdir()  # started, neither finished nor failed
+    (tmp_path / "runs" / "s3-d" / "time.txt").write_text("")
+    _run(tmp_path, "c1-e", [_test("P2", 0.04, 0.005), _test("Min-SNR", 0.03, 0.01)])
     rows = read_rows(tmp_path / "runs", tmp_path / "configs")
-    assert [r.name for r in rows] == ["s1-a", "s2-c", "s3-d", "s10-b"]  # numeric order
-    first, failed, running, partial = rows
+    # search rows in numeric order, then confirmations
+    assert [r.name for r in rows] == ["s1-a", "s2-c", "s3-d", "s10-b", "c1-e"]
+    first, failed, running, partial, _ = rows
     assert running.verdict == "not finished"
     assert first.cpu_seconds == 120.0 and first.verdict == "supported"
     p2 = first.differences["p2"]

@@ -107,7 +107,8 @@ def read_row(run_dir: Path, config_path: Path) -> SearchRow:
             user, system, wall = (float(x) for x in fields)
             row.cpu_seconds, row.wall_seconds = user + system, wall
     claims_file = run_dir / "reports" / "assets" / "claims.json"
-    if not claims_file.is_file() and not timing.is_file():
+    # /usr/bin/time creates its file at the start and fills it at the end.
+    if not claims_file.is_file() and row.cpu_seconds is None:
         row.verdict, row.why = "not finished", "no report yet: running, or stopped (rerun the row)"
         return row
     if not claims_file.is_file():
@@ -131,8 +132,9 @@ def read_rows(runs: Path, configs: Path) -> list[SearchRow]:
 
 
 def _order(name: str) -> tuple:
+    """Search rows (s1, s2, ..., s10) first, then confirmations (c1, ...), each by number."""
     head = name.split("-", 1)[0]
-    return (head[0], int(head[1:]) if head[1:].isdigit() else math.inf, name)
+    return (head[0] != "s", head[0], int(head[1:]) if head[1:].isdigit() else math.inf, name)
 
 
 def _kid_text(value: tuple[float, float, float] | None) -> str:
