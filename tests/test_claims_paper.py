@@ -63,8 +63,9 @@ def test_ours_best_all_steps():
 
 
 def test_positive_control():
-    j = judge("positive_control")
-    assert j.outcome == "supported" and j.decision.counts["supported"] == 18 * 2
+    j = judge("positive_control")  # Table 1's 18 cells and Table 2's CIFAR-10 and ImageNet
+    assert j.outcome == "supported" and j.decision.counts["supported"] == (18 + 2) * 2
+    assert "CIFAR-10 T=1000: Constant − P2 = +0.26" in lines(j)
     # AFHQ-dog T=1000: Constant − Min-SNR = 18.300 - 17.342 = 0.958, within seed noise.
     noisy = judge_with_noise("positive_control")
     assert noisy.outcome == "inconclusive"

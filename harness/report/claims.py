@@ -60,11 +60,17 @@ def judge_ours_best_per_row(view: View) -> Judgement:
 
 
 def judge_positive_control(view: View) -> Judgement:
+    """Every Table 1 and Table 2 cell (the deciding metric) with Constant, P2 or Min-SNR: a
+    preset that trains these weightings on either table plans the control."""
+    rows = [*view.t1.items(),
+            *(((ds, steps), {w: o for (kind, w), o in cols.items() if kind == "decide"})
+              for (ds, steps), cols in view.t2.items())]
     tests = [diff(f"{view.ds(ds)} T={steps}: Constant − {_w(w)}", cols.get("constant"),
                   cols.get(w))
-             for (ds, steps), cols in view.t1.items() for w in ("p2", "min_snr")
+             for (ds, steps), cols in rows for w in ("p2", "min_snr")
              if "constant" in cols or w in cols]
-    return judge(view, tests, none_why="no Table 1 cell of Constant, P2 or Min-SNR in the plan")
+    return judge(view, tests, none_why="no Table 1 or Table 2 cell of Constant, P2 or Min-SNR "
+                                       "in the plan")
 
 
 def judge_sampling_efficiency(view: View) -> Judgement:
