@@ -87,6 +87,11 @@ def _cases(f: dict[str, Path]) -> list[tuple[str, list[str], str]]:
     negative.write_text("diffusion: {p2_gamma: -1}\n")
     syntax = r / "syntax.yaml"
     syntax.write_text("a: [\n")
+    regime = r / "regime"
+    (regime / "runs" / "s1").mkdir(parents=True)
+    (regime / "configs").mkdir()
+    (regime / "configs" / "s1.yaml").write_text("a: [\n")
+    (regime / "search.md").write_text("<!-- search:table -->\n<!-- /search:table -->\n")
     attribute = r / "attribute.yaml"
     attribute.write_text("weightings: {mine: {space: eps, formula: 'snr.real'}}\n")
     return [
@@ -199,6 +204,12 @@ def _cases(f: dict[str, Path]) -> list[tuple[str, list[str], str]]:
         ("bench output under a file", ["bench", "model", "--preset", "tiny", "--out",
                                        str(f["list.json"] / "b.json")], "list.json' is a file"),
         ("train run dir under a file", train(run="list.json/run"), "list.json' is a file"),
+        ("regime-table document without a table block",
+         ["regime-table", "--runs", str(r), "--configs", str(f["empty_dir"]), "--out",
+          str(syntax), "--figure", str(r / "s.png")], "syntax.yaml"),
+        ("regime-table row config not YAML",
+         ["regime-table", "--runs", str(regime / "runs"), "--configs", str(regime / "configs"),
+          "--out", str(regime / "search.md"), "--figure", str(r / "s.png")], "s1.yaml"),
         ("on-gpus no devices asked", ["on-gpus", "--gpus", "0", "--", "true"], "--gpus"),
         ("on-gpus missing program", ["on-gpus", "--gpus", "1", "--", str(r / "no-such-program")],
          "no-such-program"),

@@ -24,9 +24,16 @@ import click
 def regime_table_command(runs: Path, configs: Path, out: Path, figure: Path) -> None:
     """Rewrite the search table from the run directories (rows not run yet are left out;
     a run without a report is a failed row naming why)."""
+    from harness.inputs import check_output_path
     from harness.regime import draw, markdown_table, read_rows, replace_block
 
+    document = out.read_text()
+    try:
+        replace_block(document, "")
+    except ValueError as err:
+        raise click.BadParameter(f"{out}: {err}", param_hint="--out") from None
+    check_output_path(figure, "--figure")
     rows = read_rows(runs, configs)
-    out.write_text(replace_block(out.read_text(), markdown_table(rows)))
+    out.write_text(replace_block(document, markdown_table(rows)))
     draw(rows, figure)
     click.echo(f"{len(rows)} rows -> {out}, {figure}")

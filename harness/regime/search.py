@@ -98,14 +98,22 @@ def _differences(claim: dict) -> dict[str, Difference]:
 
 def read_row(run_dir: Path, config_path: Path) -> SearchRow:
     """A row from a run directory; a run without a report is a failed row naming why."""
-    config = yaml.safe_load(config_path.read_text())
+    try:
+        config = yaml.safe_load(config_path.read_text())
+    except yaml.YAMLError as err:
+        raise ValueError(f"row config {config_path}: not YAML ({err})") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"row config {config_path}: expected a mapping of config keys")
     row = SearchRow(run_dir.name, describe_config(config), "failed")
     timing = run_dir / "time.txt"
-    if timing.is_file():
-        fields = timing.read_text().split()[-3:]
-        if len(fields) == 3:
+    fields = timing.read_text().split()[-3:] if timing.is_file() else []
+    if fields:
+        try:
             user, system, wall = (float(x) for x in fields)
-            row.cpu_seconds, row.wall_seconds = user + system, wall
+        except ValueError:
+            raise ValueError(f"{timing}: expected 'user system wall' seconds, "
+                             f"got {' '.join(fields)!r}") from None
+        row.cpu_seconds, row.wall_seconds = user + system, wall
     claims_file = run_dir / "reports" / "assets" / "claims.json"
     # /usr/bin/time creates its file at the start and fills it at the end.
     if not claims_file.is_file() and row.cpu_seconds is None:
