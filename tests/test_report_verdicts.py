@@ -230,3 +230,20 @@ def test_a_table_slot_reads_every_seed_of_its_cells(tmp_path):
 @pytest.mark.parametrize("claim", [c for c in CLAIMS if c.reading], ids=lambda c: c.id)
 def test_a_reworded_claim_keeps_the_papers_words_beside_its_reading(claim):
     assert claim.statement[0].isupper() and claim.reading and claim.reading != claim.statement
+
+
+def test_a_one_seed_inconclusive_is_read_against_the_paths_power(tmp_path):
+    """One seed per cell, seed noise pooled from a replicated subset: the inconclusive
+    dataset-size claim rests on one-seed comparisons and says how often such comparisons find
+    the paper's effects; the IS claim, inconclusive for want of any interval, does not."""
+    plan = make_results(tmp_path, seeds=1, seed_noise=3)
+    out = tmp_path / "reports" / "report.html"
+    build_report(plan, out, svg=False)
+    record = {c["id"]: c for c in json.loads((out.parent / "assets" / "claims.json").read_text())}
+    size = record["gain_larger_small_datasets"]
+    assert size["verdict"] == "inconclusive"
+    assert any(line.startswith("one-seed comparisons at this scale find the paper's effect sizes "
+                               "in ") for line in size["scope"]), size["scope"]
+    assert record["ours_best_is_table2"]["verdict"] == "inconclusive"
+    for cid in ("ours_best_is_table2", "ours_best_fid_table2"):  # no interval; supported
+        assert not any("one-seed comparisons" in line for line in record[cid]["scope"]), cid

@@ -254,6 +254,16 @@ def path_power(base: sim.Setting, seeds: int) -> list[Power]:
             for path in paths for label, size in paper_effects()]
 
 
+def one_seed_power(calibration: Calibration) -> str:
+    """The one-seed path's power at the paper's effects, in words ('' when not simulated)."""
+    found = [p for p in calibration.power if p.path == sim.ONE_SEED]
+    if not found:
+        return ""
+    return ("one-seed comparisons at this scale find the paper's effect sizes in "
+            + ", ".join(f"{p.simulation.power:.0%} ({p.effect}: {p.size:.0%})" for p in found)
+            + " of simulated runs: where that is low, an inconclusive says little either way")
+
+
 def calibration_section(ev: Evidence, tables: dict[str, Table]) -> Calibration:
     """Judge the A/A control through every path and simulate each path at this run's size."""
     view = reproduced_view(ev, tables)

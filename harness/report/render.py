@@ -11,7 +11,7 @@ import jinja2
 
 from harness.inputs import check_output_path
 from harness.report import provenance
-from harness.report.calibration import calibration_section
+from harness.report.calibration import calibration_section, one_seed_power
 from harness.report.claims import judge_claims
 from harness.report.evidence import METRIC_LABELS, METRIC_UNITS, Evidence
 from harness.report.figures import build_curve_figures
@@ -22,7 +22,8 @@ from harness.report.tables import Table, TableCell, build_tables, write_csv
 from harness.report.verdict import ClaimResult, findings, paper_word, printed_against
 from harness.report.weightings import weightings_section
 from harness.runtime import write_text_atomic
-from harness.stats import CONTRADICTED, FID_PRIOR_CVS, SUPPORTED, VERDICTS
+from harness.stats import CONTRADICTED, FID_PRIOR_CVS, INCONCLUSIVE, SUPPORTED, VERDICTS
+from harness.stats.estimate import SEED_NOISE
 
 
 def _num(v: float | None, digits: int = 3) -> str:
@@ -149,6 +150,12 @@ def build_report(plan_path: str | Path, out_html: str | Path, svg: bool = True) 
     by_id = {t.id: t for t in tables}
     claims = judge_claims(ev, by_id)
     calibration = calibration_section(ev, by_id)
+    power = one_seed_power(calibration)
+    for c in claims:  # a one-seed "inconclusive" is read against the path's power
+        if power and c.verdict == INCONCLUSIVE and any(
+                t.estimate is not None and t.estimate.method == SEED_NOISE
+                for t in c.reproduced.tests):
+            c.reproduced.scope.append(power)
     write_text_atomic(assets / "claims.json",
                       json.dumps(claims_record(claims, ev.scale), indent=1) + "\n")
     figures = build_curve_figures(ev, assets)
