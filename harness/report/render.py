@@ -159,7 +159,8 @@ def build_report(plan_path: str | Path, out_html: str | Path, svg: bool = True) 
     write_text_atomic(assets / "claims.json",
                       json.dumps(claims_record(claims, ev.scale), indent=1) + "\n")
     figures = build_curve_figures(ev, assets)
-    weightings = weightings_section(ev, by_id, assets, svg=svg)
+    regime = next((c.regime for c in claims if c.regime), "")
+    weightings = weightings_section(ev, by_id, assets, svg=svg, regime=regime)
     grids = sample_grids(ev, assets)
     strips = x0_strips(ev, assets)
     if not svg:
@@ -169,7 +170,6 @@ def build_report(plan_path: str | Path, out_html: str | Path, svg: bool = True) 
                 fig.svg = None
     # A cell used by several tables (e.g. Table 1 and Table 4) is counted once.
     statuses = [ev.obs(cells[0]).status for cells in ev.samples.values()]
-    regime = next((c.regime for c in claims if c.regime), "")
     summary = {
         "planned": len(statuses),
         "ok": sum(s == "ok" for s in statuses),
