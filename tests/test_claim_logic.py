@@ -167,8 +167,8 @@ def test_the_paper_account_describes_printed_numbers_and_judges_with_noise(tmp_p
     assert set(is_claim.paper_outcomes.values()) == {"not assessable"}
     against = printed_against(is_claim)
     assert against == ["as printed, CIFAR-10: IS(Ours) − IS(Min-SNR) = -0.01 (against the "
-                       "claim); at CV 1% not assessable (no seed-noise prior for this metric); "
-                       "at CV 2% not assessable (no seed-noise prior for this metric)"]
+                       "claim); CV 1%: not assessable (no seed-noise prior for this metric); "
+                       "CV 2%: not assessable (no seed-noise prior for this metric)"]
     out = tmp_path / "reports" / "report.html"
     build_report(tmp_path / "results" / "plan.json", out, svg=False)
     html = out.read_text()

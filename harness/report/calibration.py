@@ -216,13 +216,15 @@ def simulate_paths(base: sim.Setting, seeds: int, networks: int) -> list[PathRat
         if path in (sim.PAIRED, sim.WELCH) and seeds < 2:
             continue
         cells = 4 if path == sim.MULTI_CELL else 1
-        names = [n for n in SCENARIOS if n != SHARED_CELLS
-                 or path in (sim.DIFF_OF_DIFFS, sim.MULTI_CELL)]
+        pools = path == sim.ONE_SEED or seeds < 2  # only one-seed comparisons read the pool
+        names = [n for n in SCENARIOS if (n != SHARED_CELLS
+                                          or path in (sim.DIFF_OF_DIFFS, sim.MULTI_CELL))
+                 and (n != POOL_PAIRS or pools)]
         wrong = "a false “contradicted”" if path == sim.EQUIVALENCE else "any decision"
         rows.append(PathRates(path, f"A/A: {wrong}", {
             n: sim.simulate(path, replace(_scenario(base, n, networks), cells=cells),
                             SIMULATED_TRIALS, seed=i) for i, n in enumerate(names)}))
-    margin = [n for n in SCENARIOS if n != SHARED_CELLS]
+    margin = [n for n in SCENARIOS if n != SHARED_CELLS and (n != POOL_PAIRS or seeds < 2)]
     rows.append(PathRates(sim.EQUIVALENCE, "at the margin: a false “similar”", {
         n: sim.simulate(sim.EQUIVALENCE, replace(_scenario(base, n, networks),
                                                  effect=sim.EQUIVALENCE_MARGIN),

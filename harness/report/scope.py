@@ -40,19 +40,26 @@ def table1_coverage(view: View, keys: Iterable[tuple[str, int]],
         short.append(f"on {len(covered)} of {len(names)} Table 1 datasets ("
                      + ", ".join(paper.DATASET_LABELS.get(d, d) for d in covered) + ")")
     if len({k for k in keys if k[1] in named}) < cells:
-        short.append("at " + (_steps(named) if named else "no Table 1 step count")
-                     + (f" and {_steps(stand)} (a stand-in: not a Table 1 step count)"
-                        if stand else ""))
+        parts = [_steps(named)] if named else []
+        if stand:
+            parts.append(f"{_steps(stand)} ({_stand_in(stand)})")
+        short.append("at " + " and ".join(parts))
     lines = []
     for d in covered:
         steps = {s for k, s in keys if k == d}
-        theirs = paper_steps(d)
-        text = (f"{view.ds(d)}: {len(steps & set(theirs))} of its {len(theirs)} Table 1 step "
-                f"counts ({_steps(steps & set(theirs)) or 'none'})")
-        if steps - set(theirs):
-            text += f", and {_steps(steps - set(theirs))}, a stand-in"
+        theirs, extra = steps & set(paper_steps(d)), steps - set(paper_steps(d))
+        text = (f"{view.ds(d)}: {len(theirs)} of its {len(paper_steps(d))} Table 1 step counts"
+                + (f" ({_steps(theirs)})" if theirs else ""))
+        if extra:
+            text += f"; {_steps(extra)}: {_stand_in(extra)}"
         lines.append(text)
     return ", ".join(short), lines
+
+
+def _stand_in(steps: set[int]) -> str:
+    if len(steps) == 1:
+        return "a stand-in: not a Table 1 step count"
+    return "stand-ins: not Table 1 step counts"
 
 
 def scoped(judgement: Judgement, coverage: tuple[str, list[str]]) -> Judgement:

@@ -35,7 +35,8 @@ class ClaimResult:
     def verdict_text(self) -> str:
         """The verdict with the scale it was reached at (a toy result never judges the paper),
         the regime where the positive control fails, and what part of the paper it covers."""
-        parts = [f"{self.verdict} at {self.scale} scale", self.regime, self.reproduced.coverage]
+        coverage = self.reproduced.coverage if self.verdict != NOT_RUN else ""
+        parts = [f"{self.verdict} at {self.scale} scale", self.regime, coverage]
         return ", ".join(p for p in parts if p)
 
     @property
@@ -85,19 +86,18 @@ def _place(test: CellTest, confidence: float) -> str:
     if e is None or e.se is None:
         return f"{NOT_ASSESSABLE} (no seed-noise prior for this metric)"
     outcomes = [test.outcome(confidence)]
-    z = [f"z = {e.value / e.se:+.2f}" if e.se else "exact"]
+    z = f"z {e.value / e.se:+.2f}" if e.se else "exact"
     alone = test.independent()
     if test.independent_estimate is not None:
         outcomes.append(alone.outcome(confidence))
-        z.append(f"{alone.estimate.value / alone.estimate.se:+.2f} with independent shifts")
+        z += f" shared, {alone.estimate.value / alone.estimate.se:+.2f} independent"
     if all(o == INCONCLUSIVE for o in outcomes):
         where = "inside training-seed noise"
     elif INCONCLUSIVE not in outcomes:
         where = "beyond training-seed noise"
     else:
-        where = ("beyond training-seed noise only if one network's shift is shared by its step "
-                 "counts")
-    return f"{where} ({', '.join(z)})"
+        where = "beyond training-seed noise only if one network's shift is shared"
+    return f"{where} ({z})"
 
 
 def printed_against(result: ClaimResult) -> list[str]:
@@ -113,7 +113,7 @@ def printed_against(result: ClaimResult) -> list[str]:
         for cv, j in sorted(result.paper.items()):
             same = j.tests[k] if k < len(j.tests) and j.tests[k].label == t.label else None
             if same is not None:
-                places.append(f"at CV {cv:.0%} {_place(same, j.confidence)}")
+                places.append(f"CV {cv:.0%}: {_place(same, j.confidence)}")
         lines.append(f"as printed, {t.label} = {t.estimate.value:+.4g} ({way}); "
                      + "; ".join(places))
     return lines

@@ -158,7 +158,7 @@ def _tests(path: str, arm: list, noise) -> list:
     return out
 
 
-@lru_cache(maxsize=256)  # a pure function of its arguments; reports rebuilt in one process
+@lru_cache(maxsize=512)  # a pure function of its arguments; reports rebuilt in one process
 def simulate(path: str, s: Setting = Setting(), trials: int = 2000, confidence: float = 0.95,
              seed: int = 0) -> Simulation:
     """Verdict rates of ``path`` on ``trials`` simulated runs (A/A unless ``s.effect``)."""
