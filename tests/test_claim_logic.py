@@ -176,12 +176,16 @@ def test_the_paper_account_describes_printed_numbers_and_judges_with_noise(tmp_p
     assert "paper-contradicts" not in html and "cannot separate" not in account
     row = account.split('data-claim="positive_control"')[1].split("</tr>")[0]
     assert '<td data-paper-cv="CV 1%">supported</td>' in row
-    assert '<td data-paper-cv="CV 2%">inconclusive (34 of 36 comparisons supported)</td>' in row
+    assert ('<td data-paper-cv="CV 2%">inconclusive (34 of 36 comparisons beyond seed noise as '
+            'claimed)</td>') in row
     assert "only at CV 1%" in row
     # A printed comparison inside seed noise carries no verdict word (the account's lines say
-    # where it lies against the noise instead).
+    # where it lies against the noise instead), nor do the per-cell counts of the paper's numbers.
     for line in re.findall(r"<li>(as printed, [^<]*)</li>", account):
         assert not re.search(r"\b(supported|contradicted|inconclusive)\b", line), line
+    counts = control.paper[0.02].details[0]
+    assert counts == ("36 comparisons: 34 beyond training-seed noise, as claimed; 2 inside "
+                      "training-seed noise"), counts
     assert "not assessable" in account.split('data-claim="ours_best_is_table2"')[1]
 
 

@@ -50,7 +50,7 @@ def test_every_claim_supported_on_synthetic_evidence(tmp_path, seeds):
     # names T=10 a stand-in.
     assert claims["ours_beats_constant"].verdict_text == (
         f"{want} at toy scale{regime}, on 2 of 4 Table 1 datasets (FFHQ, MetFaces), at T=100 "
-        "and T=10 (a stand-in: not a Table 1 step count)")
+        "and T=10, a stand-in (not a Table 1 step count)")
     details = "".join(claims["ours_beats_constant"].reproduced.details)
     if seeds == 3:
         assert "paired t over 3 training seeds" in details

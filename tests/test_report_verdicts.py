@@ -76,13 +76,13 @@ def test_the_regime_is_in_every_verdict_word_where_the_positive_control_fails(tm
 def test_every_cell_claims_name_their_coverage_and_stand_in_steps():
     view = View(dataset_labels={"ffhq": "shapes_large (stands for FFHQ)"})
     short, lines = table1_coverage(view, [("ffhq", 100), ("ffhq", 10)])
-    assert short == ("on 1 of 4 Table 1 datasets (FFHQ), at T=100 and T=10 (a stand-in: not a "
+    assert short == ("on 1 of 4 Table 1 datasets (FFHQ), at T=100 and T=10, a stand-in (not a "
                      "Table 1 step count)")
     assert lines == ["shapes_large (stands for FFHQ): 1 of its 6 Table 1 step counts (T=100); "
-                     "T=10: a stand-in: not a Table 1 step count"]
+                     "T=10 is a stand-in (not a Table 1 step count)"]
     # No Table 1 step count at all (the smoke preset's T=4, T=2): both named stand-ins.
     assert table1_coverage(view, [("ffhq", 4), ("ffhq", 2)], datasets=False)[0] == (
-        "at T=4, T=2 (stand-ins: not Table 1 step counts)")
+        "at T=4, T=2, stand-ins (not Table 1 step counts)")
     # The opposite: every Table 1 cell covered, nothing to say in the verdict.
     assert table1_coverage(view, paper.table1_keys())[0] == ""
     view.published = True

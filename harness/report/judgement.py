@@ -9,6 +9,7 @@ claimed way or against it."""
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from dataclasses import dataclass, field
 
 from harness.paper.claims import EQUIVALENCE_MARGIN
@@ -68,9 +69,21 @@ class Judgement:
         if self.which_way:
             lines.append(f"decided one way only: {self.which_way}")
         if self.decision is not None and len(self.tests) > 1:
-            lines.append(self.decision.summary())
+            lines.append(self.summary())
         lines += [self.line(t) for t in self.tests]
         return lines
+
+    def summary(self) -> str:
+        """The per-cell counts; on published numbers in the words of `word`, not verdicts."""
+        if not self.published:
+            return self.decision.summary()
+        words = Counter(self.word(t) for t in self.tests)
+        text = f"{len(self.tests)} comparisons: " + "; ".join(f"{n} {w}" for w, n in
+                                                            words.items())
+        if self.decision.holm_contradicted != self.decision.counts[CONTRADICTED]:
+            text += (f" ({self.decision.holm_contradicted} against the claim after Holm's "
+                     "adjustment)")
+        return text
 
     def word(self, test: CellTest) -> str:
         """A cell's outcome: a verdict word, or on published numbers its place against noise."""

@@ -42,7 +42,7 @@ def table1_coverage(view: View, keys: Iterable[tuple[str, int]],
     if len({k for k in keys if k[1] in named}) < cells:
         parts = [_steps(named)] if named else []
         if stand:
-            parts.append(f"{_steps(stand)} ({_stand_in(stand)})")
+            parts.append(f"{_steps(stand)}, {_stand_in(stand)}")
         short.append("at " + " and ".join(parts))
     lines = []
     for d in covered:
@@ -51,15 +51,15 @@ def table1_coverage(view: View, keys: Iterable[tuple[str, int]],
         text = (f"{view.ds(d)}: {len(theirs)} of its {len(paper_steps(d))} Table 1 step counts"
                 + (f" ({_steps(theirs)})" if theirs else ""))
         if extra:
-            text += f"; {_steps(extra)}: {_stand_in(extra)}"
+            text += f"; {_steps(extra)} {'is' if len(extra) == 1 else 'are'} {_stand_in(extra)}"
         lines.append(text)
     return ", ".join(short), lines
 
 
 def _stand_in(steps: set[int]) -> str:
     if len(steps) == 1:
-        return "a stand-in: not a Table 1 step count"
-    return "stand-ins: not Table 1 step counts"
+        return "a stand-in (not a Table 1 step count)"
+    return "stand-ins (not Table 1 step counts)"
 
 
 def scoped(judgement: Judgement, coverage: tuple[str, list[str]]) -> Judgement:

@@ -73,7 +73,7 @@ def paper_word(j: Judgement) -> str:
     counts = j.decision.counts if j.decision else {}
     cells = sum(counts.values())
     if j.outcome == INCONCLUSIVE and cells > 1:
-        text += f" ({counts[SUPPORTED]} of {cells} comparisons supported)"
+        text += f" ({counts[SUPPORTED]} of {cells} comparisons beyond seed noise as claimed)"
     if j.bounded is not None and not j.bounded.agree:
         text += (f"; {j.bounded.shared.outcome} if one network's seed shift is shared by its "
                  f"step counts, {j.bounded.independent.outcome} if independent")
