@@ -17,7 +17,7 @@ from harness.report.evidence import Evidence, Obs
 from harness.report.judgement import Judgement, diff, equivalent, judge
 from harness.report.tables import Table
 from harness.report.views import AAPair, reproduced_view
-from harness.stats import CONTRADICTED, INCONCLUSIVE, NOT_RUN, SeedNoise, decide
+from harness.stats import CONTRADICTED, INCONCLUSIVE, NOT_RUN, SeedNoise, decide_bounded
 from harness.stats import calibration as sim
 from harness.stats.seednoise import SEED_TO_SAMPLING
 
@@ -30,7 +30,6 @@ AS_ASSUMED, NOISE_3X, CV_2X, HEAVY_TAILS, POOL_PAIRS, SHARED_CELLS = (
     "seed shifts t, 3 df", "pooled cells correlated (networks at 2 step counts)",
     "cells of a claim from one network per arm")
 SCENARIOS = (AS_ASSUMED, NOISE_3X, CV_2X, HEAVY_TAILS, POOL_PAIRS, SHARED_CELLS)
-MISSPECIFIED = SCENARIOS[2:]
 
 
 @dataclass
@@ -160,8 +159,8 @@ def aa_paths(view, confidence: float) -> list[AAPath]:
 
 
 def _judged(tests: list, confidence: float) -> Judgement:
-    decision = decide(tests, confidence)
-    return Judgement(decision.outcome, tests, decision, [], confidence)
+    bounded = decide_bounded(tests, confidence)
+    return Judgement(bounded.outcome, tests, bounded.decision, [], confidence, bounded)
 
 
 def _pool(ev: Evidence) -> tuple[int, int, int] | None:

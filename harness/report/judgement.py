@@ -58,11 +58,6 @@ class Judgement:
         return self.bounded.text() if self.bounded is not None else ""
 
     @property
-    def model_matters(self) -> bool:
-        """Some comparison's interval depends on whether one network's shift is shared."""
-        return any(t.independent_estimate is not None for t in self.tests)
-
-    @property
     def details(self) -> list[str]:
         """The deciding numbers, one line per cell, after the notes and the cell counts."""
         lines = list(self.notes)
