@@ -38,13 +38,24 @@ def test_every_claim_supported_on_synthetic_evidence(tmp_path, seeds):
     _, tables, claims = _claims(plan)
     assert set(claims) == {c.id for c in CLAIMS}
     want = "supported" if seeds == 3 else "inconclusive"
+    # With one seed the positive control is inconclusive too: every other verdict says so.
+    regime = "" if seeds == 3 else ", where the positive control fails"
     for cid, c in claims.items():
         # The harness's own footprint check reads the synthetic curves against the weights:
         # they put Ours lowest at every t, as Fig. 10's caption says, where Ours' relative
         # weight is below Constant's (small t).
         expected = "contradicted" if (cid, seeds) == ("weighting_footprint", 3) else want
         assert c.verdict == expected, (cid, c.reproduced.details)
-        assert c.verdict_text == f"{expected} at toy scale"
+        if c.claim.positive_control or c.claim.harness_check:  # no regime applies to these
+            assert c.verdict_text.startswith(f"{expected} at toy scale")
+            assert "positive control" not in c.verdict_text, c.verdict_text
+        else:
+            assert c.verdict_text.startswith(f"{want} at toy scale{regime}"), c.verdict_text
+    # An every-cell claim decided on 2 of Table 1's 4 datasets says so in its verdict, and
+    # names T=10 a stand-in.
+    assert claims["ours_beats_constant"].verdict_text == (
+        f"{want} at toy scale{regime}, on 2 of 4 Table 1 datasets (FFHQ, MetFaces), at T=100 "
+        "and T=10, a stand-in (not a Table 1 step count)")
     details = "".join(claims["ours_beats_constant"].reproduced.details)
     if seeds == 3:
         assert "paired t over 3 training seeds" in details
@@ -72,11 +83,13 @@ def test_one_seed_cells_are_decided_with_the_pooled_seed_noise(tmp_path):
     plan = make_results(tmp_path, seeds=1, seed_noise=3)
     ev, _, claims = _claims(plan)
     noise = ev.seed_noise("kid")
-    assert noise is not None and noise.cells == 4 and noise.df == 8
+    # 4 cells of 3 seeds, but Constant's and Ours' networks at T=100 and T=10 are 2 sets of
+    # networks: their between-seed variances are not independent, 2 x 2 df.
+    assert noise is not None and noise.cells == 4 and noise.df == 4
     details = "\n".join(claims["ours_best_fid_table2"].reproduced.details)
     assert claims["ours_best_fid_table2"].verdict == "supported"
     assert "one training seed, sampling noise by a paired bootstrap" in details
-    assert "training-seed noise pooled from 4 replicated cells (8 df)" in details
+    assert "training-seed noise pooled from 4 replicated cells (4 df)" in details
     assert "paired t over 3 training seeds" in "".join(
         claims["ours_beats_constant"].reproduced.details)
 
@@ -226,7 +239,7 @@ def test_full_report_with_a_deleted_cell(tmp_path):
     assert "toy scale" in html and "1 seed" in html and "2 seeds" in html
     words = set(re.findall(r'data-verdict="([^"]+)"', html))
     assert words <= set(VERDICTS) and "supported" in words
-    assert 'id="paper-contradicts"' in html and "8.14" in html
+    assert 'id="paper-account"' in html and "8.14" in html
     assets = out.parent / "assets"
     for name in ("fig2_snr", "fig4_mse", "fig5_weightings", "fig7a_iterations", "fig7b_steps",
                  "fig10_mse_all", "fig3_x0_shapes_large", "grid_shapes_large_ddpm"):
@@ -249,8 +262,8 @@ def test_full_report_with_a_deleted_cell(tmp_path):
         for t in run:
             low, high = t["interval"]
             assert low <= t["value"] <= high and t["se"] >= 0
-            assert any(d.startswith(t["label"]) and d.endswith(f"→ {t['outcome']}")
-                       for d in v["details"]), t
+            assert any(d.startswith(t["label"]) and f"→ {t['outcome']}" in d
+                       for d in v["details"]), (t, v["details"])
     assert "<script" not in html and "http://" not in html and "https://" not in html
 
 

@@ -76,8 +76,9 @@ def test_doctored_aa_control_is_flagged(tmp_path):
     plan = make_results(tmp_path, seeds=3)
     out = tmp_path / "reports" / "report.html"
     CliRunner().invoke(main, ["report", "--plan", str(plan), "--out", str(out), "--no-svg"])
-    section = out.read_text().split('id="calibration"')[1]
-    assert 'data-verdict="inconclusive"' in section.split("</section>")[0]
+    section = out.read_text().split('id="calibration"')[1].split("</section>")[0]
+    assert 'data-verdict="inconclusive"' in section and "The sanity check passes" in section
+    assert "<b>sanity check</b>, not a calibration: its comparisons come from 3 pair(s)" in section
     assert 'id="aa-warning"' not in out.read_text()
     for steps in (100, 10):  # the control stands at both of Table 1's step counts
         for r in range(3):
@@ -87,5 +88,6 @@ def test_doctored_aa_control_is_flagged(tmp_path):
     CliRunner().invoke(main, ["report", "--plan", str(plan), "--out", str(out), "--no-svg"])
     section = out.read_text().split('id="calibration"')[1].split("</section>")[0]
     assert 'data-verdict="supported"' in section and "A false positive" in section
+    assert "The sanity check passes" not in section
     summary = out.read_text().split('id="summary"')[1].split("</section>")[0]
     assert 'id="aa-warning"' in summary  # said where the verdicts are read, not only below

@@ -18,13 +18,17 @@ from harness.stats import (
     Divergence,
     Replicate,
     SeedNoise,
+    below,
     combine,
+    combine_bounded,
     decide,
+    decide_bounded,
     direction,
     divergence_rate_interval,
     equivalence,
     exact,
     holm_rejections,
+    log_cell,
     one_seed_sampling,
     pool_seed_noise,
     prior_for,
@@ -238,3 +242,102 @@ def test_equivalence_by_two_one_sided_tests():
     assert equivalence("e", exact(0.99), margin).outcome(0.95) == SUPPORTED
     with pytest.raises(ValueError, match="positive"):
         equivalence("e", exact(0.0), 0.0)
+
+
+# ---------------------------------------------------------------- one network, one seed shift
+def test_a_shared_seed_shift_is_counted_once_per_network():
+    """gain(100) − gain(1000) of one pair of networks: each network's two cells share its shift,
+    so its coefficients sum before squaring; independent shifts square each cell's. The
+    sampling share is each cell's own, independent either way."""
+    a, b = ("ds", "constant", 0), ("ds", "debias", 0)
+    terms = [(1.0, Replicate(12.0, network=a)), (-1.0, Replicate(9.0, network=b)),
+             (-1.0, Replicate(9.4, network=a)), (1.0, Replicate(6.0, network=b))]
+    noise = SeedNoise(0.02 ** 2, math.inf, "prior (test)")
+    shared = 0.02 ** 2 * ((12.0 - 9.4) ** 2 + (-9.0 + 6.0) ** 2)
+    independent = 0.02 ** 2 * (12.0 ** 2 + 9.0 ** 2 + 9.4 ** 2 + 6.0 ** 2)
+    assert noise.combination_variance(terms) == pytest.approx(shared, rel=1e-12)
+    assert noise.independent().combination_variance(terms) == pytest.approx(independent)
+    share = SeedNoise(0.02 ** 2, math.inf, "prior (test)", sampling_share=0.1)
+    assert share.combination_variance(terms) == pytest.approx(0.9 * shared + 0.1 * independent)
+    # The opposite evidence: a sum over one network's cells grows when its shift is shared.
+    plus = [(1.0, Replicate(12.0, network=a)), (1.0, Replicate(9.4, network=a))]
+    assert noise.combination_variance(plus) > noise.independent().combination_variance(plus)
+    # A network that is not known is its own.
+    unknown = [(1.0, Replicate(12.0)), (-1.0, Replicate(9.4))]
+    assert noise.combination_variance(unknown) == noise.independent().combination_variance(
+        unknown)
+
+
+def test_combine_bounded_gives_the_independent_estimate_only_where_it_differs():
+    a, b = ("ds", "constant", 0), ("ds", "debias", 0)
+    gain_growth = [(1.0, {0: Replicate(12.0, exact=True, network=a)}),
+                   (-1.0, {0: Replicate(9.0, exact=True, network=b)}),
+                   (-1.0, {0: Replicate(9.4, exact=True, network=a)}),
+                   (1.0, {0: Replicate(6.0, exact=True, network=b)})]
+    noise = SeedNoise(0.02 ** 2, math.inf, "prior (test)")
+    e, ind = combine_bounded(gain_growth, noise)
+    assert e.value == ind.value == pytest.approx(-0.4) and e.se < ind.se
+    two = [(1.0, {0: Replicate(12.0, exact=True, network=a)}),
+           (-1.0, {0: Replicate(9.0, exact=True, network=b)})]
+    assert combine_bounded(two, noise)[1] is None  # two networks: nothing to share
+    assert combine_bounded(gain_growth, None)[1] is None
+
+
+def test_a_verdict_stands_only_where_shared_and_independent_shifts_agree():
+    """Decided with the shift shared but not with it independent: inconclusive, and the text
+    says which way decided; decided both ways: the verdict stands."""
+    one_way = direction("g", est.Estimate(-0.4, 0.1), independent=est.Estimate(-0.4, 0.3))
+    bounded = decide_bounded([one_way], 0.95)
+    assert bounded.shared.outcome == CONTRADICTED and bounded.independent.outcome == INCONCLUSIVE
+    assert bounded.outcome == INCONCLUSIVE and not bounded.agree
+    assert bounded.text().startswith("contradicted if a trained network's seed shift is shared")
+    both = direction("g", est.Estimate(-0.4, 0.1), independent=est.Estimate(-0.4, 0.15))
+    assert decide_bounded([both], 0.95).outcome == CONTRADICTED
+    assert decide_bounded([both], 0.95).text() == ""
+    missing = decide_bounded([one_way, direction("h", None)], 0.95)
+    assert missing.outcome == NOT_RUN  # contradicted (shared) or not run (independent)
+
+
+def test_pooled_df_counts_one_set_of_networks_once():
+    """Three seeds of one pair of networks sampled at two step counts: four cells, but their
+    between-seed variances share the networks' shifts: 2 x 2 df, not 4 x 2."""
+    def seeds(values, weighting):
+        return {r: Replicate(v, network=("ds", weighting, r)) for r, v in enumerate(values)}
+
+    cells = [seeds([10.0, 11.0, 9.0], "constant"), seeds([20.0, 22.0, 19.0], "constant"),
+             seeds([8.0, 8.5, 7.5], "debias"), seeds([15.0, 16.0, 14.5], "debias")]
+    noise = pool_seed_noise(cells)
+    assert noise.cells == 4 and noise.df == 4 and "(4 df)" in noise.source
+    # The opposite: other seeds for each step count (other networks) are independent.
+    others = [{r: Replicate(x.point, network=("ds", i, r)) for r, x in c.items()}
+              for i, c in enumerate(cells)]
+    assert pool_seed_noise(others).df == 8
+
+
+def test_below_a_bound_shows_the_difference_and_tests_it_against_the_bound():
+    """Non-inferiority ('at most slightly larger'): the estimate is the difference itself."""
+    bound = math.log(1.1)
+    above = below("d", est.Estimate(0.678, 0.05), bound)
+    assert above.outcome(0.95) == CONTRADICTED and above.estimate.value == 0.678
+    assert below("d", est.Estimate(-0.5, 0.05), bound).outcome(0.95) == SUPPORTED
+    assert below("d", est.Estimate(0.09, 0.05), bound).outcome(0.95) == INCONCLUSIVE
+
+
+def test_a_bound_that_is_not_zero_never_prints_as_zero():
+    """[-0.0175, -0.0000] printed a bound of -0.00001 as 0: it gets two significant digits."""
+    text = est.Estimate(-0.00875, 0.00874 / 1.959964).text(0.95)
+    assert text == "-0.008750 [-0.017490, -0.000010]"  # one number of decimals for all three
+    assert est.Estimate(0.0123, 0.004).text(0.95) == "+0.0123 [+0.0045, +0.0201]"
+
+
+def test_log_scale_replicates():
+    """A relative comparison needs positive values: the log of the point and of the bootstrap,
+    else the delta method's se / point; not positive: none."""
+    rep = Replicate(2.0, np.array([1.9, 2.0, 2.1, 2.2]), None, 40, network=("n",))
+    logged = rep.log()
+    assert logged.point == pytest.approx(math.log(2.0)) and logged.network == ("n",)
+    assert np.allclose(logged.boot, np.log([1.9, 2.0, 2.1, 2.2]))
+    negative = Replicate(2.0, np.array([-0.1, 2.0, 4.1]), None, 40).log()
+    assert negative.boot is None and negative.se == pytest.approx(
+        Replicate(2.0, np.array([-0.1, 2.0, 4.1]), None, 40).boot_se() / 2.0)
+    assert Replicate(-0.01).log() is None and log_cell({0: Replicate(-0.01)}) is None

@@ -92,3 +92,52 @@ def test_unknown_path_and_too_few_seeds_are_refused():
         sim.simulate(sim.PAIRED, sim.Setting(seeds=1))
     with pytest.raises(ValueError, match="at least 2 cells"):
         sim.simulate(sim.MULTI_CELL, sim.Setting())
+
+
+# Equivalence at its margin: a false "similar" needs both one-sided tests to reject, and at the
+# boundary one of them is exactly at its level a = (1 - 0.95) / 2 = 2.5%.
+HALF_ALPHA = 0.025
+
+
+@pytest.mark.parametrize("seeds", [3, 1])
+def test_equivalence_at_its_margin_says_similar_at_most_half_alpha(seeds):
+    """The equivalence path's real error is a false "similar" at the margin (issue 23)."""
+    setting = sim.Setting(seeds=seeds, seed_cv=0.025, effect=sim.EQUIVALENCE_MARGIN)
+    result = sim.simulate(sim.EQUIVALENCE, setting, TRIALS, seed=20 + seeds)
+    assert result.false_decisions == result.rates["supported"]
+    assert result.false_decisions <= HALF_ALPHA + mc_band(TRIALS, HALF_ALPHA), result.rates
+
+
+def test_a_calibration_under_misspecification_can_fail():
+    """The one-seed path pools one CV for every weighting: when one weighting's seed noise is
+    twice the pooled, it decides far more A/A trials than 5% (about 16% here), and the report
+    shows that rate beside the nominal one. Its own assumptions met, it stays calibrated."""
+    base = sim.Setting(seed_cv=0.025)
+    honest = sim.simulate(sim.ONE_SEED, base, TRIALS, seed=31)
+    wrong = sim.simulate(sim.ONE_SEED, sim.Setting(seed_cv=0.025, arm_cv_ratio=2.0), TRIALS,
+                         seed=31)
+    assert honest.false_decisions <= ALPHA + mc_band(TRIALS), honest.rates
+    assert wrong.false_decisions > ALPHA + mc_band(TRIALS), wrong.rates
+
+
+@pytest.mark.parametrize("path", [sim.ONE_SEED, sim.DIFF_OF_DIFFS])
+def test_pooled_cells_from_shared_networks_stay_calibrated_with_their_true_df(path):
+    """12 pooled cells from 6 sets of networks at 2 step counts (as the quick preset pools):
+    the pool counts 12 df, not 24, and the one-seed paths keep their level."""
+    setting = sim.Setting(seeds=1, seed_cv=0.025, pool_cells=12, pool_seeds=3,
+                          pool_networks=6)
+    result = sim.simulate(path, setting, TRIALS, seed=41)
+    assert result.false_decisions <= ALPHA + mc_band(TRIALS), (path, result.rates)
+
+
+def test_a_claims_cells_from_one_network_are_decided_only_where_both_models_agree():
+    """A one-seed difference of differences whose levels are one network's step counts: the
+    shared model cancels the shift, the independent one does not; the bounded verdict is
+    calibrated whichever holds, and still finds a large growth."""
+    for shared in (True, False):
+        setting = sim.Setting(seeds=1, seed_cv=0.025, shared_levels=shared)
+        result = sim.simulate(sim.DIFF_OF_DIFFS, setting, TRIALS, seed=51)
+        assert result.false_decisions <= ALPHA + mc_band(TRIALS), (shared, result.rates)
+    found = sim.simulate(sim.DIFF_OF_DIFFS, sim.Setting(seeds=1, seed_cv=0.025, effect=0.3,
+                                                        shared_levels=True), 300, seed=52)
+    assert found.power >= 0.9, found.rates

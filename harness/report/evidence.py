@@ -1,15 +1,20 @@
 """Read plan.json and the files it names into observations the tables, figures and claims use.
 
 Plan entries equal in everything but their seeds are replicates of one table slot (grouped by
-`cell_key`, which includes the A/A control's `arm`); each replicate's number is read from its
-metrics JSON with what the file carries about its sampling noise (bootstrap replicates, else a
-spread such as `kid_std`), as a `harness.stats.Replicate` keyed by the plan's `replicate`. A seed
+`cell_key`, which includes the A/A control's `arm`). A slot reads every replicate of its cell
+(`sample_key`: the samples behind it, whatever table or paper iteration lists them, so Table 4's
+ε cells read Table 1's seeds too); each replicate's number is read from its metrics JSON with
+what the file carries about its sampling noise (bootstrap replicates, else a spread such as
+`kid_std`), as a `harness.stats.Replicate` keyed by the plan's `replicate` and naming its
+trained network (dataset, target, weighting, seed: one network's step counts and checkpoints
+share its training-seed shift). A seed
 whose training diverged is kept apart (`Obs.diverged`): the cell's value is the mean of its
 finite seeds, and the verdicts count divergences as an outcome of their own.
 
 The run's training-seed noise per metric (`Evidence.seed_noise`) is pooled from its replicated
 cells of trained networks (iteration 0, the untrained network, samples the same images for
-every seed), else the literature's prior for FID above toy scale, else there is none.
+every seed), else the literature's prior for FID above toy scale (its upper end), else there is
+none.
 
 Relative paths in plan.json are resolved against the plan folder's parent (the workflow writes
 ``results/plan.json`` with paths starting ``results/``), then the plan's own folder; never the
@@ -19,6 +24,7 @@ exists in neither is "not run".
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import sys
@@ -35,6 +41,12 @@ from harness.stats import Replicate, SeedNoise, cell_estimate, pool_seed_noise, 
 NOT_RUN = "not run"
 METRICS = ("fid", "kid", "is", "color_shift")
 METRIC_LABELS = {"fid": "FID", "kid": "KID", "is": "IS", "color_shift": "colour shift"}
+# What a difference of the metric is in, said once beside the verdicts.
+METRIC_UNITS = {
+    "fid": "FID (Fréchet distance of Inception features)",
+    "kid": "KID (unbiased squared MMD of Inception features, cubic kernel, raw: not ×10³ as "
+           "some papers print it)",
+}
 DEFAULT_CONFIDENCE = 0.95
 
 
@@ -54,6 +66,11 @@ class Obs:
     diverged: dict[int, str] = field(default_factory=dict)  # replicate -> "diverged at step N"
     noise: SeedNoise | None = None  # the training-seed noise of its metric at this scale
     label: str = ""  # the run it comes from, in words ("eps-debias")
+    key: tuple = ()  # (*`sample_key`, metric): what it measures, told apart from other cells
+
+    @property
+    def sampler(self) -> str | None:
+        return self.key[4] if len(self.key) > 4 else None
 
     @property
     def ok(self) -> bool:
@@ -76,12 +93,15 @@ class Obs:
         return self.replicates if self.ok else {}
 
 
-def paper_obs(value: float | None, noise: SeedNoise | None = None) -> Obs:
+def paper_obs(value: float | None, noise: SeedNoise | None = None,
+              network: tuple | None = None) -> Obs:
     """An observation holding a published number (or none where the paper prints '-'), judged
-    with the seed noise ``noise`` (a prior, `AS_PRINTED`, or None: no estimate)."""
+    with the seed noise ``noise`` (a prior, `AS_PRINTED`, or None: no estimate); ``network``:
+    the trained network it was sampled from (one network's numbers share its seed shift)."""
     if value is None:
         return Obs("not in paper")
-    return Obs("ok", value, None, 1, replicates={0: Replicate(value, exact=True)}, noise=noise)
+    return Obs("ok", value, None, 1, replicates={0: Replicate(value, exact=True,
+                                                              network=network)}, noise=noise)
 
 
 def resolve(path: str | None, plan_path: Path) -> Path | None:
@@ -208,6 +228,19 @@ def cell_key(cell: dict) -> tuple:
                                        "arm"))
 
 
+def sample_key(cell: dict) -> tuple:
+    """The samples behind a plan cell apart from its seed, whatever table slot lists them:
+    (dataset, target, weighting, iteration, sampler, steps, arm)."""
+    return (*(cell.get(k) for k in ("dataset", "target", "weighting", "iteration", "sampler",
+                                    "steps")), cell.get("arm", "main"))
+
+
+def network_of(cell: dict) -> tuple:
+    """The trained network a plan cell was sampled from (shared by its step counts and
+    checkpoints)."""
+    return tuple(cell.get(k) for k in ("dataset", "target", "weighting", "seed"))
+
+
 class Evidence:
     """Everything the report reads, loaded once from a plan."""
 
@@ -221,13 +254,17 @@ class Evidence:
         self.training_status = self._training_status()
         self._noise: dict[str, SeedNoise | None] = {}
         self.groups: dict[tuple, list[dict]] = {}
+        self.samples: dict[tuple, list[dict]] = {}  # sample_key -> plan entries
         for cell in self.plan["cells"]:
             self.groups.setdefault(cell_key(cell), []).append(cell)
+            self.samples.setdefault(sample_key(cell), []).append(cell)
         self._records: dict[tuple, tuple[list[dict], list[str], list[int]]] = {}
         parsed: dict[Path | None, dict | None] = {}  # a cell listed under several uses: one read
-        for key, cells in self.groups.items():
+        for key, cells in self.samples.items():
             records, files, ids = [], [], []
             for position, cell in enumerate(cells):
+                if int(cell.get("replicate", position)) in ids:
+                    continue  # a seed is read once, whichever table slot lists it
                 paths = cell.get("metrics")
                 for path in paths if isinstance(paths, list) else [paths]:
                     found = resolve(path, self.plan_path)
@@ -263,32 +300,35 @@ class Evidence:
 
     def cells(self, use: str) -> list[dict]:
         """One representative plan cell per seed group whose ``uses`` include ``use``."""
-        return [cells[0] for cells in self.groups.values()
-                if any(use in c.get("uses", []) for c in cells)]
+        return [next(c for c in cells if use in c.get("uses", []))
+                for cells in self.groups.values() if any(use in c.get("uses", []) for c in cells)]
 
     def obs(self, cell: dict, metric: str = "fid") -> Obs:
         """The observation for a plan cell (all its seeds, with the run's seed noise)."""
         return self._obs(cell, metric, self.seed_noise(metric))
 
     def _obs(self, cell: dict, metric: str, noise: SeedNoise | None) -> Obs:
-        key = cell_key(cell)
+        key = sample_key(cell)
         records, files, ids = self._records[key]
-        diverged = {}
-        for position, c in enumerate(self.groups[key]):
+        diverged, networks = {}, {}
+        for position, c in enumerate(self.samples[key]):
             r = int(c.get("replicate", position))
-            trained = self.training_status.get((c.get("dataset"), c.get("target"),
-                                                c.get("weighting"), c.get("seed")), "")
+            networks.setdefault(r, network_of(c))
+            trained = self.training_status.get(network_of(c), "")
             if trained.startswith("diverged") and r not in ids:
                 diverged[r] = trained
         obs = aggregate(records, files, metric, NOT_RUN, ids, self.confidence, noise, diverged)
+        obs.replicates = {r: dataclasses.replace(rep, network=networks.get(r))
+                          for r, rep in obs.replicates.items()}
         obs.label = f"{cell.get('target', 'eps')}-{cell.get('weighting')}"
+        obs.key = (*key, metric)
         return obs
 
     def seed_noise(self, metric: str) -> SeedNoise | None:
         """The run's training-seed noise for ``metric`` (module docstring), computed once."""
         if metric not in self._noise:
             cells = [self._obs(cells[0], metric, None).replicates
-                     for cells in self.groups.values() if cells[0].get("iteration") != 0]
+                     for cells in self.samples.values() if cells[0].get("iteration") != 0]
             pooled = pool_seed_noise(cells)
             if pooled is None and self.scale != "toy":
                 pooled = prior_for(metric)

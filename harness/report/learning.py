@@ -28,7 +28,7 @@ def learning_ratios(ev: Evidence) -> list[LearningRatio]:
     """One ratio per (run and seed, sampler, steps) with a cell at iteration 0 and a later one."""
     series: dict[tuple, dict[int, float]] = {}
     for key, (records, _files, replicates) in ev.seed_records().items():
-        cell = ev.groups[key][0]
+        cell = ev.samples[key][0]
         for record, r in zip(records, replicates, strict=True):
             value = point_value(record, ev.metric)
             if value is None:

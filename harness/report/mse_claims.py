@@ -4,11 +4,10 @@ training seed, compared with the report's own contrasts and decisions."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 
 from harness.paper.claims import CAPTION_T, EQUIVALENCE_MARGIN, LARGE_T, LATE_T, SMALL_T
-from harness.report.judgement import NO_NUMBERS, Judgement, diff, judge
+from harness.report.judgement import NO_NUMBERS, Judgement, at_most, diff, judge
 from harness.report.mse import INITIAL, Curves, log_margin, range_obs
 from harness.report.tables import WEIGHTING_LABELS
 from harness.report.views import View
@@ -72,15 +71,6 @@ def judge_snr_mse_modes(view: View) -> Judgement:
     return judge(view, tests)
 
 
-def _non_inferior(test: CellTest, margin: float) -> CellTest:
-    """'at most ``margin`` larger': margin − (the difference) > 0."""
-    if test.estimate is None:
-        return test
-    shifted = dataclasses.replace(test.estimate, value=margin - test.estimate.value)
-    return direction(f"{test.label} < log(1 + {EQUIVALENCE_MARGIN:g})", shifted,
-                     divergence=test.divergence)
-
-
 def judge_fig10_ours_lowest_mse(view: View) -> Judgement:
     unjudged = _unjudged(view, view.mse_all, ("debias",), "Fig. 10")
     if unjudged is not None:
@@ -93,8 +83,9 @@ def judge_fig10_ours_lowest_mse(view: View) -> Judgement:
             test = _diff(obs, what, f"{what}: mean log MSE({_w(w)}) − mean log MSE(Ours)", w,
                          "debias")
             if w == "constant" and what.startswith("t <"):
-                test = _non_inferior(_diff(obs, what, f"{what}: mean log MSE(Ours) − mean log "
-                                           "MSE(Constant)", "debias", w),
-                                     log_margin(EQUIVALENCE_MARGIN))
+                label = f"{what}: mean log MSE(Ours) − mean log MSE(Constant)"
+                test = at_most(_diff(obs, what, label, "debias", w),
+                               log_margin(EQUIVALENCE_MARGIN),
+                               f"{label}, at most log(1 + {EQUIVALENCE_MARGIN:g})")
             tests.append(test)
     return judge(view, tests, none_why="needs Fig. 10 analyses of Ours and another weighting")

@@ -11,18 +11,21 @@ import jinja2
 
 from harness.inputs import check_output_path
 from harness.report import provenance
-from harness.report.calibration import calibration_section
+from harness.report.calibration import calibration_section, one_seed_power
 from harness.report.claims import judge_claims
-from harness.report.evidence import METRIC_LABELS, Evidence
+from harness.report.evidence import METRIC_LABELS, METRIC_UNITS, Evidence
 from harness.report.figures import build_curve_figures
 from harness.report.footprint import footprint_figure
 from harness.report.images import sample_grids, x0_strips
+from harness.report.judgement import NO_NUMBERS, printed_way
 from harness.report.learning import learning_ratios
 from harness.report.tables import Table, TableCell, build_tables, write_csv
+from harness.report.verdict import ClaimResult, findings, paper_word, printed_against
 from harness.report.views import reproduced_view
 from harness.report.weightings import weightings_section
 from harness.runtime import write_text_atomic
-from harness.stats import CONTRADICTED, SUPPORTED, VERDICTS
+from harness.stats import CONTRADICTED, FID_PRIOR_CVS, INCONCLUSIVE, SUPPORTED, VERDICTS
+from harness.stats.estimate import SEED_NOISE
 
 
 def _num(v: float | None, digits: int = 3) -> str:
@@ -84,16 +87,41 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
 
 
-def claims_record(claims, scale: str) -> list[dict]:
-    """assets/claims.json: every verdict with its deciding numbers (machine-readable); `paper`
-    is the paper's own numbers judged with the seed-noise prior, `paper_as_printed` exactly."""
+def printed_lines(j) -> list[str]:
+    """Every comparison of the paper's numbers as printed, described (no verdict word)."""
+    return [f"{t.label} = {t.estimate.value:+.4g} as printed ({printed_way(t)})"
+            for t in j.tests if t.estimate is not None]
+
+
+def verdict_groups(claims: list[ClaimResult]) -> list[list[ClaimResult]]:
+    """The claims in their order, those of one finding together (at its first claim)."""
+    groups: dict[object, list[ClaimResult]] = {}
+    for c in claims:
+        groups.setdefault(c.finding if c.finding is not None else id(c), []).append(c)
+    return list(groups.values())
+
+
+def claims_record(claims: list[ClaimResult], scale: str) -> list[dict]:
+    """assets/claims.json: every verdict with its deciding numbers (machine-readable), the
+    regime and coverage it carries, the finding it shares with other claims; `paper` is the
+    paper's own numbers judged with the seed-noise prior at each end of its range,
+    `paper_as_printed` the printed numbers described."""
     return [{"id": c.claim.id, "verdict": c.verdict, "verdict_text": c.verdict_text,
-             "scale": scale, "positive_control": c.claim.positive_control,
-             "details": c.reproduced.details, "tests": c.reproduced.records(),
+             "scale": scale, "regime": c.regime, "coverage": c.reproduced.coverage,
+             "scope": c.reproduced.scope, "finding": c.finding,
+             "positive_control": c.claim.positive_control, "reading": c.claim.reading,
+             "which_way": c.reproduced.which_way, "details": c.reproduced.details,
+             "tests": c.reproduced.records(),
              "cells": c.reproduced.decision.counts if c.reproduced.decision else None,
-             "paper": c.in_paper.outcome, "paper_details": c.in_paper.details,
-             "paper_as_printed": c.as_printed.outcome, "paper_flags": c.paper_notes}
+             "paper": {end: {"verdict": j.outcome, "text": paper_word(j), "details": j.details}
+                       for end, j in zip(c.paper_outcomes, (c.paper[cv] for cv in
+                                                            sorted(c.paper)), strict=True)},
+             "paper_separates": c.paper_separates,
+             "paper_as_printed": printed_lines(c.as_printed),
+             "paper_printed_against": printed_against(c)}
             for c in claims]
+
+
 ASSETS_MARKER = ".harness-report-assets"  # marks an assets folder `harness report` made
 
 
@@ -125,11 +153,18 @@ def build_report(plan_path: str | Path, out_html: str | Path, svg: bool = True) 
     by_id = {t.id: t for t in tables}
     claims = judge_claims(ev, by_id)
     calibration = calibration_section(ev, by_id)
+    power = one_seed_power(calibration)
+    for c in claims:  # a one-seed "inconclusive" is read against the path's power
+        if power and c.verdict == INCONCLUSIVE and any(
+                t.estimate is not None and t.estimate.method == SEED_NOISE
+                for t in c.reproduced.tests):
+            c.reproduced.scope.append(power)
     write_text_atomic(assets / "claims.json",
                       json.dumps(claims_record(claims, ev.scale), indent=1) + "\n")
     figures = build_curve_figures(ev, assets) + [
         footprint_figure(reproduced_view(ev, by_id), assets)]
-    weightings = weightings_section(ev, by_id, assets, svg=svg)
+    regime = next((c.regime for c in claims if c.regime), "")
+    weightings = weightings_section(ev, by_id, assets, svg=svg, regime=regime)
     grids = sample_grids(ev, assets)
     strips = x0_strips(ev, assets)
     if not svg:
@@ -138,21 +173,19 @@ def build_report(plan_path: str | Path, out_html: str | Path, svg: bool = True) 
                 (assets / fig.svg).unlink(missing_ok=True)
                 fig.svg = None
     # A cell used by several tables (e.g. Table 1 and Table 4) is counted once.
-    unique = {str([c.get("metrics") for c in cells]): cells[0] for cells in ev.groups.values()}
-    statuses = [ev.obs(cell).status for cell in unique.values()]
+    statuses = [ev.obs(cells[0]).status for cells in ev.samples.values()]
     summary = {
         "planned": len(statuses),
         "ok": sum(s == "ok" for s in statuses),
         "diverged": sum(s.startswith("diverged") for s in statuses),
         "not_run": sum(s == "not run" for s in statuses),
         "verdicts": {v: sum(c.verdict == v for c in claims) for v in VERDICTS},
-        "paper_flags": [(c.claim.statement, c.paper_contradictions) for c in claims
-                        if c.paper_contradictions],
-        "paper_trends": [(c.claim.statement, c.paper_trend_notes) for c in claims
-                         if c.paper_trend_notes],
-        "paper_separates": [c.claim.statement for c in claims
-                            if c.in_paper.outcome in (SUPPORTED, CONTRADICTED)],
-        "paper_within_noise": [c.claim.statement for c in claims if c.paper_within_noise],
+        "findings": {v: findings(claims, v) for v in (SUPPORTED, CONTRADICTED)},
+        "regime_words": regime,
+        "account": [{"claim": c, "words": [paper_word(c.paper[cv]) for cv in sorted(c.paper)],
+                     "separates": c.paper_separates, "against": printed_against(c)}
+                    for c in claims if c.in_paper.outcome != NO_NUMBERS],
+        "prior_ends": [f"CV {cv:.0%}" for cv in FID_PRIOR_CVS],
         "regime": next(({"claim": c, "shown": c.verdict == SUPPORTED} for c in claims
                         if c.claim.positive_control), None),
     }
@@ -162,13 +195,17 @@ def build_report(plan_path: str | Path, out_html: str | Path, svg: bool = True) 
         "mean_ratio": sum(r.ratio for r in learned) / len(learned) if learned else None}
     noise = ev.seed_noise(ev.metric)
     statistics = {**ev.statistics, "metric_label": METRIC_LABELS[ev.metric],
+                  "metric_unit": METRIC_UNITS.get(ev.metric, METRIC_LABELS[ev.metric]),
                   "seeds": sorted({o.n for cells in ev.groups.values()
                                    for o in [ev.obs(cells[0], ev.metric)] if o.ok}),
                   "seed_noise": noise.text() if noise else None}
-    html = _environment().get_template("report.html").render(
+    env = _environment()
+    env.globals["printed_lines"] = printed_lines
+    html = env.get_template("report.html").render(
         plan=ev.plan, scale=ev.scale, summary=summary, datasets=ev.plan.get("datasets", {}),
         tables=[table_view(t) for t in tables], claims=claims, figures=figures, grids=grids,
         statistics=statistics, calibration=calibration, verdict_words=VERDICTS,
+        verdict_groups=verdict_groups(claims),
         strips=strips, prov=provenance.collect(ev), weightings=weightings,
         generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         assets=assets.name,

@@ -1,8 +1,8 @@
 """The evidence in the shape the claim judges read, built from the reproduced cells (each slot an
 `Obs` of the deciding metric, with its replicates and the run's training-seed noise) or from the
-paper's published numbers (single training runs, judged with the literature's seed-noise prior,
-or exactly as printed; what the paper shows only in pictures stays None, so its judge says 'no
-numbers').
+paper's published numbers (single training runs, judged with the literature's seed-noise prior at
+either end of its range, or exactly as printed; what the paper shows only in pictures stays
+None, so its judge says 'no numbers').
 
 Claims about trained models read each run's final checkpoint (`final_iteration`); iteration 0
 (the untrained network) and intermediate checkpoints reach only Fig. 7a and Table 3."""
@@ -19,7 +19,8 @@ from harness.report.evidence import METRIC_LABELS, Evidence, Obs, paper_obs
 from harness.report.mse import analysed_curves
 from harness.report.relative_weight import relative_weights
 from harness.report.tables import Table
-from harness.stats import AS_PRINTED, SeedNoise, prior_for
+from harness.stats import AS_PRINTED, prior_for
+from harness.stats.seednoise import FID_PRIOR_CV
 
 
 @dataclass
@@ -52,6 +53,7 @@ class View:
     metric_label: str = "FID"  # the deciding metric, in words
     published: bool = False  # the paper's own numbers
     dataset_labels: dict[str, str] = field(default_factory=dict)  # paper dataset -> in words
+    stands_for: dict[str, str] = field(default_factory=dict)  # reproduced dataset -> paper's
     t1: dict[tuple, dict[str, Obs]] = field(default_factory=dict)  # (ds, T) -> weighting -> Obs
     sizes: dict[str, int | None] = field(default_factory=dict)  # ds -> images
     t2: dict[tuple, dict[tuple, Obs]] = field(default_factory=dict)  # (ds, T) -> ("decide"|"is", w)
@@ -74,26 +76,31 @@ class View:
         return self.dataset_labels.get(dataset, paper.DATASET_LABELS.get(dataset, dataset))
 
 
-def paper_view(as_printed: bool = False) -> View:
+def paper_view(cv: float = FID_PRIOR_CV, as_printed: bool = False) -> View:
     """The paper's own published numbers as a View (FID decides; figures without numbers stay
-    None): single training runs, so each is judged with the literature's seed-noise prior for
-    its metric (IS has none: no interval), or exactly ``as_printed``."""
-    def noise(metric: str) -> SeedNoise | None:
-        return AS_PRINTED if as_printed else prior_for(metric)
+    None): single training runs, so each is judged with the literature's seed-noise prior at
+    coefficient of variation ``cv`` for its metric (IS has none: no interval), or exactly
+    ``as_printed`` (a description, never a verdict). Each number names the network it was
+    sampled from: Table 1's step counts of one weighting are one network, and Tables 3 and 4
+    reprint Table 1's FFHQ and CelebA-HQ networks (10.86 = 10.864, 12.0064 = 12.006)."""
+    def obs(value: float | None, metric: str, network: tuple) -> Obs:
+        noise = AS_PRINTED if as_printed else prior_for(metric, cv, published=True)
+        return paper_obs(value, noise, network)
 
     view = View(sizes=dict(paper.DATASET_SIZES), published=True)
     for ds, steps in paper.table1_keys():
-        view.t1[(ds, steps)] = {w: paper_obs(paper.table1_value(ds, steps, w), noise("fid"))
+        view.t1[(ds, steps)] = {w: obs(paper.table1_value(ds, steps, w), "fid", (ds, "eps", w))
                                 for w in paper.TABLE1_COLUMNS if w != "p2_star"}
         if ds == "ffhq":
             view.fig7b[steps] = view.t1[(ds, steps)]
     for ds, steps in paper.table2_keys():
         view.t2[(ds, steps)] = {
-            (kind, w): paper_obs(paper.table2_value(ds, steps, metric, w), noise(metric))
+            (kind, w): obs(paper.table2_value(ds, steps, metric, w), metric, (ds, "eps", w))
             for kind, metric in (("decide", "fid"), ("is", "is")) for w in paper.TABLE2_COLUMNS}
     for key, *_rest, value in paper.table3_rows():
-        view.t3[key] = paper_obs(value, noise("fid"))
-    view.t4 = {f"{t}-{w}": paper_obs(paper.table4_value(t, w), noise("fid"))
+        weighting = paper.tables.TABLE3_REPRODUCIBLE.get(key, (key, None))[0]
+        view.t3[key] = obs(value, "fid", ("ffhq", "eps", weighting))
+    view.t4 = {f"{t}-{w}": obs(paper.table4_value(t, w), "fid", ("celebahq", t, w))
                for t, w in paper.TABLE4_COLUMNS}
     return view
 
@@ -176,6 +183,7 @@ def reproduced_view(ev: Evidence, tables: dict[str, Table]) -> View:
             stand_ins.setdefault(info["stands_for"], []).append(name)
     view.dataset_labels = {ds: f"{', '.join(names)} (stands for {paper.DATASET_LABELS.get(ds, ds)})"
                            for ds, names in stand_ins.items()}
+    view.stands_for = {name: ds for ds, names in stand_ins.items() for name in names}
     for row in tables["table1"].rows:
         planned = {w: ev.obs(c.source, metric) for w, c in row.cells.items() if c.planned}
         if planned:

@@ -161,8 +161,9 @@ def curves_figure(entries: list[dict], steps: int, noise_schedule: str, path: Pa
 
 
 def weightings_section(ev: Evidence, tables: dict[str, Table], assets: Path,
-                       svg: bool = True) -> Section:
-    """The section's content; writes weightings_curves.png (and .svg) and weightings.json."""
+                       svg: bool = True, regime: str = "") -> Section:
+    """The section's content; writes weightings_curves.png (and .svg) and weightings.json;
+    ``regime``: where the positive control fails at this scale, said in every verdict."""
     block = ev.plan.get("weightings") or {}
     entries = [dict(e, display=label(e)) for e in block.get("entries", [])]
     section = Section(entries, metric_label=METRIC_LABELS[ev.metric],
@@ -176,7 +177,7 @@ def weightings_section(ev: Evidence, tables: dict[str, Table], assets: Path,
     section.rankings = rankings(view, {e["name"]: e["display"] for e in entries})
     section.comparisons = compare(view, entries)
     for c in section.comparisons:
-        c.verdict_text = f"{c.outcome} at {ev.scale} scale"
+        c.verdict_text = ", ".join(p for p in (f"{c.outcome} at {ev.scale} scale", regime) if p)
     write_text_atomic(assets / "weightings.json", json.dumps({
         "metric": ev.metric, "scale": ev.scale, "weightings": entries,
         "rankings": section.rankings,

@@ -8,13 +8,15 @@ The estimate is centred on the point values (`fid`, `kid`, ... as the result fil
 replicates and bootstrap samples only supply the spread. The rule, in order:
 
 1. every cell exact (published numbers): the combination, with the seed-noise model's
-   variance (a prior; `AS_PRINTED` compares exactly), else no interval;
+   variance (a prior, shared by one network's cells or not: `SeedNoise`; `AS_PRINTED` compares
+   exactly), else no interval;
 2. at least 2 replicates common to all cells: paired t over the per-seed combinations;
 3. every cell with at least 2 replicates, but not paired: Welch;
 4. one common replicate: the sampling noise of that seed (the bootstrap of its samples, an
    elementwise combination of the cells' replicates: the same index sets when the cells have
    the same sample count, so it is a paired bootstrap; else the spreads the files carry,
-   combined as if independent) plus the training-seed variance of `noise`; without a seed-noise
+   combined as if independent) plus the training-seed variance of `noise` (one shift per
+   network when it is shared, harness.stats.seednoise); without a seed-noise
    model, no interval: one seed's sampling noise says nothing about another training seed;
 5. otherwise: no interval.
 """
@@ -22,35 +24,16 @@ replicates and bootstrap samples only supply the spread. The rule, in order:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from harness.stats import estimate as est
 from harness.stats.estimate import Estimate
+from harness.stats.replicate import Cell, Replicate, Terms
 from harness.stats.seednoise import SeedNoise
 
-
-@dataclass(frozen=True)
-class Replicate:
-    """One training seed's number for a cell, with what it carries about its sampling noise."""
-
-    point: float
-    boot: np.ndarray | None = None  # bootstrap replicates of the metric (only their spread counts)
-    se: float | None = None  # a standard error carried by the file, when there is no bootstrap
-    n_samples: int | None = None  # generated samples behind the point value
-    exact: bool = False  # a published number
-
-    def boot_se(self) -> float | None:
-        """The standard error of the point value (bootstrap, else the file's)."""
-        if self.boot is not None and self.n_samples:
-            return est.bootstrap(self.point, self.boot, self.n_samples).se
-        return self.se
-
-
-Cell = Mapping[int, Replicate]
-Terms = Sequence[tuple[float, Cell]]
+__all__ = ["Cell", "Replicate", "Terms", "cell_estimate", "combine", "combine_bounded",
+           "one_seed_sampling"]
 
 
 def cell_estimate(cell: Cell, noise: SeedNoise | None = None) -> Estimate | None:
@@ -83,6 +66,17 @@ def combine(terms: Terms, noise: SeedNoise | None = None) -> Estimate | None:
                                for a, c in terms), why="the cells' seeds do not pair")
 
 
+def combine_bounded(terms: Terms, noise: SeedNoise | None = None
+                    ) -> tuple[Estimate | None, Estimate | None]:
+    """``combine`` with ``noise`` as it is, and with one seed shift per cell where that differs
+    (else None): the two ends of the correlation between one network's cells."""
+    estimate = combine(terms, noise)
+    if noise is None or not noise.shared:
+        return estimate, None
+    independent = combine(terms, noise.independent())
+    return estimate, None if independent == estimate else independent
+
+
 def _with_seed_noise(coefs: list[float], reps: list[Replicate], sampling: Estimate | None,
                      noise: SeedNoise | None) -> Estimate:
     point = sum(a * r.point for a, r in zip(coefs, reps, strict=True))
@@ -93,7 +87,7 @@ def _with_seed_noise(coefs: list[float], reps: list[Replicate], sampling: Estima
     if sampling is not None and sampling.se is None:
         return est.no_interval(point, why=f"{sampling.note}; no sampling interval to add "
                                           "training-seed noise to")
-    seed_var = sum(a * a * noise.variance(r.point) for a, r in zip(coefs, reps, strict=True))
+    seed_var = noise.combination_variance(list(zip(coefs, reps, strict=True)))
     return est.with_seed_noise(sampling, point, seed_var, noise.df, noise.text())
 
 

@@ -16,11 +16,18 @@ A claim over k cells ("Ours beats Constant in every cell"):
 - inconclusive otherwise.
 A cell whose arms have diverged seeds adds Fisher's test of the divergence counts to the test of
 its finite seeds (harness.stats.divergence).
+
+Where a cell's interval rests on a model of training-seed noise that shares one network's shift
+between the cells sampled from it, the cell also carries its estimate with independent shifts:
+one run cannot tell the two apart, so `decide_bounded` decides under both and keeps a verdict
+only where they agree (the variance is linear in the correlation, so the two ends bound every
+correlation between them).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -30,7 +37,7 @@ from harness.stats.estimate import Estimate
 SUPPORTED, CONTRADICTED, INCONCLUSIVE, NOT_RUN = (
     "supported", "contradicted", "inconclusive", "not run")
 VERDICTS = (SUPPORTED, CONTRADICTED, INCONCLUSIVE, NOT_RUN)
-DIRECTION, EQUIVALENCE = "direction", "equivalence"
+DIRECTION, EQUIVALENCE, BELOW = "direction", "equivalence", "below a bound"
 
 
 @dataclass(frozen=True)
@@ -40,9 +47,18 @@ class CellTest:
     label: str
     estimate: Estimate | None  # None: the cell was not run
     kind: str = DIRECTION
-    margin: float | None = None  # equivalence margin (same units as the estimate)
+    margin: float | None = None  # equivalence margin, or the bound (same units as the estimate)
     why: str = ""  # why it was not run
     divergence: Divergence | None = None  # diverged seeds of its arms, if any
+    independent_estimate: Estimate | None = None  # with one seed shift per cell (None: same)
+    cells: tuple[Hashable, ...] = ()  # what the comparison reads (shared evidence)
+
+    def independent(self) -> CellTest:
+        """This test with each cell's training-seed shift independent of the others'."""
+        if self.independent_estimate is None:
+            return self
+        return dataclasses.replace(self, estimate=self.independent_estimate,
+                                   independent_estimate=None)
 
     @property
     def run(self) -> bool:
@@ -61,6 +77,8 @@ class CellTest:
             if support:  # both one-sided tests of TOST must reject
                 return max(e.p_above(-self.margin), e.p_below(self.margin))
             return min(e.p_above(self.margin), e.p_below(-self.margin))  # beyond the margin
+        if self.kind == BELOW:
+            return e.p_below(self.margin) if support else e.p_above(self.margin)
         return e.p_above(0.0) if support else e.p_below(0.0)
 
     def _p(self, support: bool) -> float:
@@ -68,9 +86,10 @@ class CellTest:
         if not self._diverged:
             return finite
         d = self.divergence
-        if d.blocks_support if support else d.blocks_contradiction:
+        up = support != (self.kind == BELOW)  # the claim's side: above 0, or below the bound
+        if d.blocks_support if up else d.blocks_contradiction:
             return 1.0
-        p_div = d.p_values()[0 if support else 1]
+        p_div = d.p_values()[0 if up else 1]
         if self.estimate is None or self.estimate.se is None:
             return p_div
         return min(1.0, 2 * min(finite, p_div))  # two pieces of evidence: Bonferroni
@@ -102,17 +121,28 @@ def side_level(confidence: float) -> float:
 
 
 def direction(label: str, estimate: Estimate | None, why: str = "",
-              divergence: Divergence | None = None) -> CellTest:
-    """The claim holds in this cell when ``estimate`` is positive."""
-    return CellTest(label, estimate, DIRECTION, None, why, divergence)
+              divergence: Divergence | None = None,
+              independent: Estimate | None = None) -> CellTest:
+    """The claim holds in this cell when ``estimate`` is positive (``independent``: the
+    estimate with one seed shift per cell, where it differs)."""
+    return CellTest(label, estimate, DIRECTION, None, why, divergence, independent)
+
+
+def below(label: str, estimate: Estimate | None, bound: float, why: str = "",
+          divergence: Divergence | None = None,
+          independent: Estimate | None = None) -> CellTest:
+    """The claim holds when ``estimate`` lies below ``bound`` ("at most slightly larger":
+    non-inferiority); the estimate is shown as it is, beside the bound."""
+    return CellTest(label, estimate, BELOW, bound, why, divergence, independent)
 
 
 def equivalence(label: str, estimate: Estimate | None, margin: float, why: str = "",
-                divergence: Divergence | None = None) -> CellTest:
+                divergence: Divergence | None = None,
+                independent: Estimate | None = None) -> CellTest:
     """The claim holds when ``estimate`` lies within ±margin (two one-sided tests)."""
     if not margin > 0:
         raise ValueError(f"an equivalence margin must be positive, got {margin}")
-    return CellTest(label, estimate, EQUIVALENCE, margin, why, divergence)
+    return CellTest(label, estimate, EQUIVALENCE, margin, why, divergence, independent)
 
 
 @dataclass(frozen=True)
@@ -153,3 +183,44 @@ def decide(tests: Sequence[CellTest], confidence: float) -> ClaimDecision:
     if counts[SUPPORTED] == len(tests):
         return ClaimDecision(SUPPORTED, counts, holm)
     return ClaimDecision(INCONCLUSIVE, counts, holm)
+
+
+@dataclass(frozen=True)
+class BoundedDecision:
+    """A claim decided with a network's seed shift shared by its cells and with it independent;
+    the verdict is theirs where they agree, else inconclusive (not run where one is)."""
+
+    shared: ClaimDecision
+    independent: ClaimDecision
+
+    @property
+    def agree(self) -> bool:
+        return self.shared.outcome == self.independent.outcome
+
+    @property
+    def outcome(self) -> str:
+        if self.agree:
+            return self.shared.outcome
+        outcomes = {self.shared.outcome, self.independent.outcome}
+        return NOT_RUN if NOT_RUN in outcomes else INCONCLUSIVE
+
+    @property
+    def decision(self) -> ClaimDecision:
+        """The per-cell counts shown: those of a model that reached the verdict."""
+        return next((d for d in (self.shared, self.independent) if d.outcome == self.outcome),
+                    self.independent)
+
+    def text(self) -> str:
+        """Which way decided, in words ('' where both agree)."""
+        if self.agree:
+            return ""
+        return (f"{self.shared.outcome} if a trained network's seed shift is shared by all its "
+                f"cells (step counts, checkpoints), {self.independent.outcome} if each cell's "
+                "is independent: the data cannot tell the two apart, so the verdict is "
+                f"{self.outcome}")
+
+
+def decide_bounded(tests: Sequence[CellTest], confidence: float) -> BoundedDecision:
+    """``decide`` with the shared and with the independent seed-noise model."""
+    return BoundedDecision(decide(tests, confidence),
+                           decide([t.independent() for t in tests], confidence))

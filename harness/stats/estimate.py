@@ -61,7 +61,8 @@ class Estimate:
 
     def text(self, confidence: float) -> str:
         """'+0.0123 [+0.0045, +0.0201]': decimals enough for two significant digits of the
-        interval's half-width (four significant digits without an interval)."""
+        interval's half-width, and of any number that would otherwise print as 0 (four
+        significant digits without an interval)."""
         ci = self.interval(confidence)
         half = (ci[1] - ci[0]) / 2 if ci else 0.0
         if ci and half <= 1e-9 * max(1.0, abs(self.value)):  # spread at round-off level
@@ -69,6 +70,10 @@ class Estimate:
         decimals = None
         if half > 0 and math.isfinite(half):
             decimals = min(12, max(0, 1 - math.floor(math.log10(half))))
+            # A bound that is not 0 never prints as ±0: it gets two significant digits.
+            for v in (self.value, *ci):
+                if v != 0 and math.isfinite(v) and round(abs(v), decimals) == 0:
+                    decimals = min(12, max(decimals, 1 - math.floor(math.log10(abs(v)))))
 
         def f(v: float) -> str:
             if math.isinf(v):
