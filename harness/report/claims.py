@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from harness import paper
 from harness.paper.claims import EQUIVALENCE_MARGIN, FEW_STEPS, ITERATION_RATIO, STEP_RATIO
-from harness.report import mse_claims, trends
+from harness.report import mse_claims, released_claims, trends
 from harness.report.evidence import Evidence
 from harness.report.judgement import NO_NUMBERS, Judgement, diff, equivalent, judge
 from harness.report.tables import WEIGHTING_LABELS, Table
@@ -256,6 +256,8 @@ JUDGES: dict[str, Callable[[View], Judgement]] = {
     "mse_above_initial": mse_claims.judge_mse_above_initial,
     "snr_mse_modes": mse_claims.judge_snr_mse_modes,
     "fig10_ours_lowest_mse": mse_claims.judge_fig10_ours_lowest_mse,
+    "released_reproduces": released_claims.judge_released_reproduces,
+    "released_positive_control": released_claims.judge_released_positive_control,
 }
 
 
@@ -304,7 +306,9 @@ class ClaimResult:
 
 
 def judge_claims(ev: Evidence, tables: dict[str, Table]) -> list[ClaimResult]:
-    """Every claim judged on the reproduction and on the paper's own numbers."""
+    """Every claim judged on the reproduction and on the paper's own numbers; the claims on
+    released networks where the plan has released arms."""
     repro, pub, printed = reproduced_view(ev, tables), paper_view(), paper_view(as_printed=True)
+    claims = paper.CLAIMS + (paper.RELEASED_CLAIMS if repro.released else ())
     return [ClaimResult(claim, JUDGES[claim.test](repro), JUDGES[claim.test](pub),
-                        JUDGES[claim.test](printed), ev.scale) for claim in paper.CLAIMS]
+                        JUDGES[claim.test](printed), ev.scale) for claim in claims]

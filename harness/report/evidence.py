@@ -205,7 +205,7 @@ def cell_key(cell: dict) -> tuple:
     (replicates); the A/A control's two arms are two keys."""
     return tuple(cell.get(k) for k in ("paper_dataset", "dataset", "target", "weighting",
                                        "iteration", "sampler", "steps", "paper_iteration",
-                                       "arm"))
+                                       "arm", "released"))
 
 
 class Evidence:
@@ -269,6 +269,11 @@ class Evidence:
     def obs(self, cell: dict, metric: str = "fid") -> Obs:
         """The observation for a plan cell (all its seeds, with the run's seed noise)."""
         return self._obs(cell, metric, self.seed_noise(metric))
+
+    def sampling_obs(self, cell: dict, metric: str = "fid") -> Obs:
+        """The observation with its sampling noise only: a fixed network's (a released
+        checkpoint), which no training seed moves."""
+        return self._obs(cell, metric, None)
 
     def _obs(self, cell: dict, metric: str, noise: SeedNoise | None) -> Obs:
         key = cell_key(cell)

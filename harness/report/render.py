@@ -17,10 +17,11 @@ from harness.report.evidence import METRIC_LABELS, Evidence
 from harness.report.figures import build_curve_figures
 from harness.report.images import sample_grids, x0_strips
 from harness.report.learning import learning_ratios
+from harness.report.released import released_section
 from harness.report.tables import Table, TableCell, build_tables, write_csv
 from harness.report.weightings import weightings_section
 from harness.runtime import write_text_atomic
-from harness.stats import CONTRADICTED, SUPPORTED, VERDICTS
+from harness.stats import CONTRADICTED, NOT_RUN, SUPPORTED, VERDICTS
 
 
 def _num(v: float | None, digits: int = 3) -> str:
@@ -92,6 +93,14 @@ def claims_record(claims, scale: str) -> list[dict]:
              "paper": c.in_paper.outcome, "paper_details": c.in_paper.details,
              "paper_as_printed": c.as_printed.outcome, "paper_flags": c.paper_notes}
             for c in claims]
+def regime(claims) -> dict | None:
+    """The positive control the summary opens with: the trained one, else one on released
+    networks where that is the only one run (the released preset trains nothing)."""
+    controls = [c for c in claims if c.claim.positive_control]
+    chosen = next((c for c in controls if c.verdict != NOT_RUN), controls[0] if controls else None)
+    return None if chosen is None else {"claim": chosen, "shown": chosen.verdict == SUPPORTED}
+
+
 ASSETS_MARKER = ".harness-report-assets"  # marks an assets folder `harness report` made
 
 
@@ -127,6 +136,7 @@ def build_report(plan_path: str | Path, out_html: str | Path, svg: bool = True) 
                       json.dumps(claims_record(claims, ev.scale), indent=1) + "\n")
     figures = build_curve_figures(ev, assets)
     weightings = weightings_section(ev, by_id, assets, svg=svg)
+    released = released_section(ev, assets)
     grids = sample_grids(ev, assets)
     strips = x0_strips(ev, assets)
     if not svg:
@@ -150,8 +160,7 @@ def build_report(plan_path: str | Path, out_html: str | Path, svg: bool = True) 
         "paper_separates": [c.claim.statement for c in claims
                             if c.in_paper.outcome in (SUPPORTED, CONTRADICTED)],
         "paper_within_noise": [c.claim.statement for c in claims if c.paper_within_noise],
-        "regime": next(({"claim": c, "shown": c.verdict == SUPPORTED} for c in claims
-                        if c.claim.positive_control), None),
+        "regime": regime(claims),
     }
     learned = learning_ratios(ev)
     summary["learning"] = {
@@ -166,7 +175,7 @@ def build_report(plan_path: str | Path, out_html: str | Path, svg: bool = True) 
         plan=ev.plan, scale=ev.scale, summary=summary, datasets=ev.plan.get("datasets", {}),
         tables=[table_view(t) for t in tables], claims=claims, figures=figures, grids=grids,
         statistics=statistics, calibration=calibration, verdict_words=VERDICTS,
-        strips=strips, prov=provenance.collect(ev), weightings=weightings,
+        strips=strips, prov=provenance.collect(ev), weightings=weightings, released=released,
         generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         assets=assets.name,
     )
