@@ -219,10 +219,10 @@ def test_default_config_is_quick_and_not_merged(tmp_path):
     assert job_counts(out.stdout)["prepare"] == 1
 
 
-@pytest.mark.parametrize("preset", ["smoke", "quick", "paper"])
+@pytest.mark.parametrize("preset", ["smoke", "quick", "paper", "released"])
 def test_lint_clean(tmp_path, preset):
     """`snakemake --lint` passes: every rule has a log, resources and a software environment.
-    The paper preset lints before its data exist (no data_root)."""
+    The paper and released presets lint before their data and checkpoints exist."""
     args = ["--lint", "--configfile", str(PRESETS / f"{preset}.yaml")]
     out = snakemake(args, tmp_path, check=False)
     assert out.returncode == 0, out.stdout + out.stderr
