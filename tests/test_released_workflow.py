@@ -109,6 +109,9 @@ def test_an_overlay_on_the_smoke_preset_adds_its_arm_and_modes(tmp_path):
         assert "results/metrics/tiny/released/mine/ddpm4.json" in out.stdout
         assert "--refstats results/refstats/tiny.legacy_tensorflow.npz" in out.stdout
         assert f"warning: released.mine: checkpoint file '{tmp_path / 'mine.pt'}'" in out.stderr
+        # No `source`: the option is left out (an empty word would swallow --out).
+        check = next(line for line in out.stdout.splitlines() if "check --arm mine" in line)
+        assert "--source" not in check and " --out results/released/mine.json " in check
 
 
 def test_modes_are_a_list_with_the_deciding_one_first():

@@ -101,8 +101,11 @@ rule check_released:
         model=lambda wc: json.dumps(wp.arm_model(config, wc.arm)),
         diffusion=lambda wc: json.dumps(wp.arm_diffusion(config, wc.arm)),
         sha256=lambda wc: opt("--sha256", config["released"][wc.arm]["sha256"]),
-        source=lambda wc: config["released"][wc.arm]["source"],
+        # Left out when empty: an empty quoted word would vanish from the command line.
+        source=lambda wc: " ".join(
+            wp.cli_args({"source": config["released"][wc.arm]["source"] or None})
+        ),
     shell:
         "exec harness released check --arm {wildcards.arm} --checkpoint {params.checkpoint:q}"
         " --model {params.model:q} --diffusion {params.diffusion:q} {params.sha256}"
-        " --source {params.source:q} --out {output} > {log} 2>&1"
+        " {params.source} --out {output} > {log} 2>&1"
