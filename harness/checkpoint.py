@@ -220,18 +220,13 @@ def first_mismatch(expected: dict[str, torch.Tensor], state_dict: dict[str, torc
     return None if extra is None else f"{extra} (not in a UNet of these flags)"
 
 
-def _likely_flag(model: torch.nn.Module, expected: dict, state_dict: dict) -> str:
-    """'; most likely FLAG: expected X, checkpoint has Y', or why no flag can be named."""
+def _likely_flag(model: torch.nn.Module, expected: dict, state_dict: dict) -> str | None:
+    """'FLAG: expected X, checkpoint has Y' for the flag the tensors contradict; None when no
+    flag can be named."""
     want, have = shown_flags(expected), shown_flags(state_dict)
-    if have is None:
-        return "; its keys are not an ADM UNet's (a state dict of another network?)"
-    if want is None:
-        return ""
-    flag = likely_flag(want, have, int(getattr(model, "image_size", 0)) or 1)
-    if flag is None:
-        return ("; the flags its tensors show agree, so check image_size (the dataset's "
-                "resolution) and channel_mult")
-    return f"; most likely {flag}"
+    if want is None or have is None:
+        return None
+    return likely_flag(want, have, int(getattr(model, "image_size", 0)) or 1)
 
 
 def check_state_dict(model: torch.nn.Module, state_dict: dict[str, torch.Tensor], source: str):
@@ -255,12 +250,17 @@ def check_state_dict(model: torch.nn.Module, state_dict: dict[str, torch.Tensor]
         lines.append(f"unexpected keys ({len(unexpected)}): {_listed(unexpected)}")
     if shapes:
         lines.append(f"shape mismatches ({len(shapes)}): {_listed(shapes)}")
-    found = "; ".join(lines)
-    raise ValueError(
-        f"{source} does not fit the model flags: first mismatching key {first}"
-        f"{_likely_flag(model, expected, state_dict)}. Expected {len(expected)} keys of an "
-        f"ADM UNet (e.g. {_listed(list(expected))}); {found}."
-    )
+    head = f"{source} does not fit the model flags: first mismatching key {first}"
+    flag = _likely_flag(model, expected, state_dict)
+    if flag is not None:  # the flag says it all; the counts say how much differs
+        raise ValueError(f"{head}; most likely {flag} ({len(shapes)} mis-shaped, "
+                         f"{len(missing)} missing and {len(unexpected)} unexpected of "
+                         f"{len(expected)} keys)")
+    why = ("its keys are not an ADM UNet's (a state dict of another network?)"
+           if shown_flags(state_dict) is None else "the flags its tensors show agree (check "
+           "image_size, the dataset's resolution, and channel_mult)")
+    raise ValueError(f"{head}; {why}. Expected {len(expected)} keys of an ADM UNet (e.g. "
+                     f"{_listed(list(expected))}); {'; '.join(lines)}.")
 
 
 def load_model(
