@@ -45,7 +45,11 @@ def write_results(root: Path, fid: dict, kid: dict, samples: int = 50_000,
                       "arm": "main", "metrics": metrics,
                       "grid": f"results/samples/ffhq/released/{arm}/ddpm1000.png"})
         (root / metrics).parent.mkdir(parents=True, exist_ok=True)
-        (root / metrics).write_text(json.dumps(metrics_record(fid[arm], kid[arm], samples, i)))
+        result = metrics_record(fid[arm], kid[arm], samples, i)
+        result["provenance"]["released"] = {"arm": arm, "path": f"/data/{path}"}
+        result["cell"] = {k: cells[-1][k] for k in ("dataset", "target", "weighting",
+                                                   "iteration", "sampler", "steps")}
+        (root / metrics).write_text(json.dumps(result))
         record = f"results/released/{arm}.json"
         (root / record).parent.mkdir(parents=True, exist_ok=True)
         (root / record).write_text(json.dumps({
@@ -86,6 +90,7 @@ def test_the_released_section_sets_ours_beside_p2s_numbers(tmp_path):
     assert "Δ +0.03" in p2 and "across protocols" not in p2
     assert "/data/p2/ffhq_p2.pt" in section and "374,000,001 bytes" in section
     assert "1" * 64 in section
+    assert "<code>ffhq/released/p2_ffhq/ddpm/1000</code>" in html  # provenance: every file
     csv = (tmp_path / "reports" / "assets" / "released.csv").read_text().splitlines()
     assert csv[0].startswith("arm,dataset,weighting") and len(csv) == 3
     claims = json.loads((tmp_path / "reports" / "assets" / "claims.json").read_text())
