@@ -3,7 +3,7 @@ the checkpoints P2 released; how each paper measured its numbers."""
 
 from harness.paper.claims import CLAIMS, RELEASED_CLAIMS, Claim, claim_by_id
 from harness.paper.p2 import Published, p2_value, p2_values, published_value
-from harness.paper.protocols import PROTOCOLS, Protocol, protocol
+from harness.paper.protocols import PROTOCOLS, Protocol
 from harness.paper.tables import (
     DATASET_LABELS,
     DATASET_SIZES,
@@ -39,7 +39,6 @@ __all__ = [
     "p2_value",
     "p2_values",
     "paper_values",
-    "protocol",
     "published_value",
     "table1_keys",
     "table1_value",

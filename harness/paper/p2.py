@@ -43,8 +43,6 @@ CHECKPOINTS = {
     ("metfaces", "constant"): "metface_baseline.pt", ("metfaces", "p2"): "metface_p2.pt",
     ("celebahq", "p2"): "celebahq_p2.pt",
 }
-# P2's p2_gamma per dataset (P2 appendix, Table A; p2_k = 1 throughout).
-P2_GAMMA = {"ffhq": 0.5, "celebahq": 0.5, "afhqdog": 1.0, "metfaces": 1.0}
 
 
 def p2_values() -> list[Published]:

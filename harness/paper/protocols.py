@@ -37,9 +37,3 @@ PROTOCOLS = {
         True, "P2 paper Sec. 4 'Evaluation'"),
 }
 
-
-def protocol(key: str) -> Protocol:
-    """The protocol of paper `key` (p2, debias); ValueError naming the known ones."""
-    if key not in PROTOCOLS:
-        raise ValueError(f"unknown published protocol {key!r}; choose from {sorted(PROTOCOLS)}")
-    return PROTOCOLS[key]

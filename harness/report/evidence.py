@@ -270,11 +270,6 @@ class Evidence:
         """The observation for a plan cell (all its seeds, with the run's seed noise)."""
         return self._obs(cell, metric, self.seed_noise(metric))
 
-    def sampling_obs(self, cell: dict, metric: str = "fid") -> Obs:
-        """The observation with its sampling noise only: a fixed network's (a released
-        checkpoint), which no training seed moves."""
-        return self._obs(cell, metric, None)
-
     def _obs(self, cell: dict, metric: str, noise: SeedNoise | None) -> Obs:
         key = cell_key(cell)
         records, files, ids = self._records[key]

@@ -66,9 +66,12 @@ class ReleasedRow:
 
     @property
     def cross_protocol(self) -> bool:
-        """Ours and the published number were measured in different protocols."""
-        return bool(self.published and self.mode and self.mode != self.published.protocol.mode
-                    or self.published and not self.published.protocol.exact)
+        """Ours and the published number were measured in different protocols: another mode,
+        or a published evaluator that our nearest mode only stands in for."""
+        if self.published is None:
+            return False
+        proto = self.published.protocol
+        return not proto.exact or (self.mode is not None and self.mode != proto.mode)
 
     @property
     def same_samples(self) -> bool:

@@ -19,8 +19,6 @@ from harness.workflow.plan import Cell, Plan, _check_shards, digest
 RELEASED_DIR = "results/released"
 BUILTIN_RANDOM = "builtin:random"
 FETCHED = ("http://", "https://", "file://", BUILTIN_RANDOM)
-# create_model flags that come from the arm's dataset, not from its `model`.
-FROM_DATASET = ("image_size", "class_cond")
 
 
 def record_path(arm: str) -> str:
