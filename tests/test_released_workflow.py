@@ -144,16 +144,19 @@ def test_the_released_presets_sample_p2s_networks(preset):
     assert wp.metric_modes(config) == ["clean"] and config["scale"] != "toy"
 
 
-def test_the_readme_shows_the_released_estimate():
-    """README.md's block is `harness estimate --configfile workflow/config/released.yaml
-    --gpus 1 --gpus 8`; after a change of the plan, the records or the scheduling, paste the
-    command's output there again."""
+@pytest.mark.parametrize(("preset", "gpus"), [("released", ["1", "8"]),
+                                             ("released_1gpu", ["1"])])
+def test_the_readme_shows_the_released_estimate(preset, gpus):
+    """README.md's blocks are `harness estimate --configfile workflow/config/released.yaml
+    --gpus 1 --gpus 8` and the 1-GPU variant's with --gpus 1; after a change of the plan, the
+    records or the scheduling, paste the command's output there again."""
     readme = (ROOT / "README.md").read_text()
-    block = re.search(r"<!-- estimate:released -->\n```\n(.*?)```\n<!-- /estimate -->", readme,
-                      re.S)
-    assert block, "README.md lacks the <!-- estimate:released --> block"
-    result = CliRunner().invoke(main, ["estimate", "--configfile", str(RELEASED), "--gpus", "1",
-                                       "--gpus", "8"])
+    block = re.search(rf"<!-- estimate:{preset} -->\n```\n(.*?)```\n<!-- /estimate -->",
+                      readme, re.S)
+    assert block, f"README.md lacks the <!-- estimate:{preset} --> block"
+    args = [a for g in gpus for a in ("--gpus", g)]
+    result = CliRunner().invoke(main, ["estimate", "--configfile",
+                                       str(PRESETS / f"{preset}.yaml"), *args])
     assert result.exit_code == 0, result.output
     assert block.group(1).strip() == result.output.strip()
     assert "sample" in result.output and "NVIDIA H200" in result.output  # measured, not FLOPs
