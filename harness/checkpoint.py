@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 import torch
 
 from harness.models import UNetModel, create_model
+from harness.models.fit import likely_flag, shown_flags
 from harness.runtime import save_torch_atomic
 
 FORMAT = "harness-checkpoint/1"
@@ -87,6 +89,12 @@ def _read(path: Path, mmap: bool = False) -> Any:
     except MemoryError:
         raise
     except Exception as err:  # noqa: BLE001 - truncated, garbage, or a pickle with code in it
+        needs = re.search(r"GLOBAL ([\w.]+)", str(err))
+        if needs:  # weights_only's unpickler met a Python object: loading it would run code
+            raise ValueError(f"checkpoint '{path}' is refused: its pickle needs Python code "
+                             f"({needs.group(1)}) to load, and the harness loads only tensors "
+                             "and plain containers (torch.load weights_only=True), never code "
+                             "from a file") from None
         reason = " ".join(str(err).split()).split(". ")[0][:200] or type(err).__name__
         raise ValueError(f"checkpoint '{path}' cannot be read as a torch file of tensors "
                          f"(weights_only=True): {reason}") from None
@@ -198,9 +206,36 @@ def _listed(keys: list[str]) -> str:
     return ", ".join(keys[:_SHOWN]) + more
 
 
+def first_mismatch(expected: dict[str, torch.Tensor], state_dict: dict[str, torch.Tensor]
+                   ) -> str | None:
+    """The first key (in the model's order, then the file's) that is missing, mis-shaped or
+    unexpected, with what is wrong with it; None when every key fits."""
+    for key, tensor in expected.items():
+        if key not in state_dict:
+            return f"{key} (missing from the checkpoint)"
+        if state_dict[key].shape != tensor.shape:
+            return (f"{key} (checkpoint {tuple(state_dict[key].shape)}, the flags give "
+                    f"{tuple(tensor.shape)})")
+    extra = next((k for k in state_dict if k not in expected), None)
+    return None if extra is None else f"{extra} (not in a UNet of these flags)"
+
+
+def _likely_flag(model: torch.nn.Module, expected: dict, state_dict: dict) -> str | None:
+    """'FLAG: expected X, checkpoint has Y' for the flag the tensors contradict; None when no
+    flag can be named."""
+    want, have = shown_flags(expected), shown_flags(state_dict)
+    if want is None or have is None:
+        return None
+    return likely_flag(want, have, int(getattr(model, "image_size", 0)) or 1)
+
+
 def check_state_dict(model: torch.nn.Module, state_dict: dict[str, torch.Tensor], source: str):
-    """Raise ValueError listing missing / unexpected / mis-shaped keys, with what was expected."""
+    """Raise ValueError naming the first mismatching key and the create_model flag that most
+    likely explains it, then listing missing / unexpected / mis-shaped keys."""
     expected = model.state_dict()
+    first = first_mismatch(expected, state_dict)
+    if first is None:
+        return
     missing = [k for k in expected if k not in state_dict]
     unexpected = [k for k in state_dict if k not in expected]
     shapes = [
@@ -215,13 +250,17 @@ def check_state_dict(model: torch.nn.Module, state_dict: dict[str, torch.Tensor]
         lines.append(f"unexpected keys ({len(unexpected)}): {_listed(unexpected)}")
     if shapes:
         lines.append(f"shape mismatches ({len(shapes)}): {_listed(shapes)}")
-    if lines:
-        found = "; ".join(lines)
-        raise ValueError(
-            f"{source} does not fit the model: expected {len(expected)} keys of an ADM UNet "
-            f"(e.g. {_listed(list(expected))}); {found}. Check the model config "
-            "(image_size, num_channels, class_cond, learn_sigma, ...)."
-        )
+    head = f"{source} does not fit the model flags: first mismatching key {first}"
+    flag = _likely_flag(model, expected, state_dict)
+    if flag is not None:  # the flag says it all; the counts say how much differs
+        raise ValueError(f"{head}; most likely {flag} ({len(shapes)} mis-shaped, "
+                         f"{len(missing)} missing and {len(unexpected)} unexpected of "
+                         f"{len(expected)} keys)")
+    why = ("its keys are not an ADM UNet's (a state dict of another network?)"
+           if shown_flags(state_dict) is None else "the flags its tensors show agree (check "
+           "image_size, the dataset's resolution, and channel_mult)")
+    raise ValueError(f"{head}; {why}. Expected {len(expected)} keys of an ADM UNet (e.g. "
+                     f"{_listed(list(expected))}); {'; '.join(lines)}.")
 
 
 def load_model(

@@ -30,6 +30,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "metrics": ("harness.commands.metrics", "metrics_command"),
     "fid": ("harness.commands.fid", "fid_command"),
     "analyze": ("harness.commands.analyze", "analyze_command"),
+    "released": ("harness.commands.released", "released"),
     "report": ("harness.commands.report", "report_command"),
     "cell": ("harness.commands.cell", "cell_command"),
     "estimate": ("harness.commands.estimate", "estimate_command"),

@@ -172,9 +172,13 @@ def estimate(config: dict, bench_dir: str | Path = "results/bench",
     plan = wp.build_plan(config)
     rate = tflops * 1e12
     records = load_cuda_records(bench_dir)
-    names = sorted({run[0] for run in plan.runs})
-    flops = {name: model_flops(wp.model_config(config, name)) for name in names}
-    rates = {name: Rates(records, wp.model_config(config, name)) for name in names}
+    names = plan.datasets()
+    # The network each job runs: its dataset's, or a released arm's own.
+    models = {name: wp.model_config(config, name) for name in names}
+    models.update({("released", arm): wp.arm_model(config, arm)
+                   for arm in {c.released for c in plan.unique_cells() if c.released}})
+    flops = {key: model_flops(model) for key, model in models.items()}
+    rates = {key: Rates(records, model) for key, model in models.items()}
     t, s = config["training"], config["sampling"]
     train_wanted = _wanted(t, (*EXECUTION_KEYS, "fused_optimizer"))
     sample_wanted = _wanted(s, EXECUTION_KEYS)
@@ -186,12 +190,13 @@ def estimate(config: dict, bench_dir: str | Path = "results/bench",
             return job.work * INCEPTION_FLOPS / rate, inception
         if job.stage not in PRICED:
             return 0.0, None
-        found = (rates[job.dataset].train(train_wanted, t["batch_size"]) if job.stage == "train"
-                 else rates[job.dataset].forward(sample_wanted, s["batch_size"]))
+        key = ("released", job.released) if job.released else job.dataset
+        found = (rates[key].train(train_wanted, t["batch_size"]) if job.stage == "train"
+                 else rates[key].forward(sample_wanted, s["batch_size"]))
         if found:
             return job.work / found[0], found[1]
         factor = TRAIN_FACTOR if job.stage == "train" else 1.0
-        return (job.work * factor * flops[job.dataset] / rate,
+        return (job.work * factor * flops[key] / rate,
                 f"FLOPs at {tflops:g} TFLOP/s (no CUDA record of this model)")
 
     stages: dict[str, dict] = {}
@@ -214,7 +219,8 @@ def estimate(config: dict, bench_dir: str | Path = "results/bench",
     total = sum(st["gpu_hours"] for st in stages.values())
     return {"stages": stages, "total_gpu_hours": total, "tflops_assumed": tflops,
             "cuda_records": len(records),
-            "model_gflops": {k: v / 1e9 for k, v in sorted(flops.items())}, "jobs": jobs}
+            "model_gflops": {(k if isinstance(k, str) else f"released.{k[1]}"): v / 1e9
+                             for k, v in sorted(flops.items(), key=str)}, "jobs": jobs}
 
 
 def format_table(result: dict) -> str:

@@ -19,8 +19,9 @@ from harness.scheduling import Task, best_schedules, critical_path
 
 __all__ = ["format_makespan", "makespan", "over_limit", "tasks"]
 
-RESOURCES_OF = {"merge": "sample"}  # the stage whose resources a job uses, where it differs
-NO_GPUS = ("merge",)
+# The stage whose resources a job uses, where it differs (released: fetch and check an arm).
+RESOURCES_OF = {"merge": "sample", "released": "sample"}
+NO_GPUS = ("merge", "released")
 
 
 def _resources(stage: str, resources: dict) -> dict:

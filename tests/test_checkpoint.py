@@ -88,7 +88,9 @@ def test_missing_unexpected_and_misshaped_keys_are_listed(tmp_path, model):
     assert "expected" in message and "time_embed.0.weight" in message
     path2 = tmp_path / "wrong_size.pt"
     torch.save(model.state_dict(), path2)
-    with pytest.raises(ValueError, match=r"shape mismatches .*out\.2\.weight"):
+    with pytest.raises(ValueError, match=r"first mismatching key out\.2\.weight .*; most "
+                                         r"likely learn_sigma: expected False, checkpoint has "
+                                         r"True \(2 mis-shaped, 0 missing"):
         load_model(path2, model_config=dict(MODEL, learn_sigma=False))
 
 

@@ -80,6 +80,11 @@ def _cases(f: dict[str, Path]) -> list[tuple[str, list[str], str]]:
         return ["analyze", "--checkpoint", str(ckpt), "--data", str(data), "--out-mse",
                 str(r / "mse.json"), "--out-x0", str(r / "x0.npz"), "--device", "cpu", *extra]
 
+    def released(verb: str, ckpt: Path) -> list[str]:
+        return ["released", verb, "--arm", "a", "--checkpoint", str(ckpt), "--model",
+                json.dumps(TINY), "--diffusion", "{}", "--out",
+                str(r / "a.json")]
+
     quick = str(wp.ROOT / "workflow/config/quick.yaml")
     nan_lr = r / "nan_lr.yaml"
     nan_lr.write_text("training: {lr: .nan}\n")
@@ -210,6 +215,15 @@ def _cases(f: dict[str, Path]) -> list[tuple[str, list[str], str]]:
         ("regime-table row config not YAML",
          ["regime-table", "--runs", str(regime / "runs"), "--configs", str(regime / "configs"),
           "--out", str(regime / "search.md"), "--figure", str(r / "s.png")], "s1.yaml"),
+        ("released check garbage checkpoint", released("check", f["garbage.pt"]), "garbage.pt"),
+        ("released check truncated checkpoint", released("check", f["truncated_ckpt"]),
+         "truncated_ema.pt"),
+        ("released fetch bad model", ["released", "fetch", "--arm", "a", "--source",
+                                      "builtin:random", "--model", "{", "--out",
+                                      str(r / "a.pt")], "--model"),
+        ("released check output under a file",
+         [*released("check", f["ckpt"])[:-2], "--out", str(f["list.json"] / "a.json")],
+         "list.json' is a file"),
         ("on-gpus no devices asked", ["on-gpus", "--gpus", "0", "--", "true"], "--gpus"),
         ("on-gpus missing program", ["on-gpus", "--gpus", "1", "--", str(r / "no-such-program")],
          "no-such-program"),

@@ -152,6 +152,43 @@ def test_metrics_cell_on_colour_shifted_samples(sets, refstats_a):
     assert prov["library_versions"]["clean-fid"] == p["fid_library_version"]
 
 
+def test_metrics_in_two_modes_and_a_released_record(sets, refstats_a, tmp_path):
+    """metrics.mode [clean, legacy_tensorflow]: the first mode's numbers on top (they decide),
+    the second's under `modes`, each against its own statistics and with its own intervals;
+    a released checkpoint's record lands in the provenance."""
+    legacy = sets["root"] / "refstats" / "a.legacy_tensorflow.npz"
+    run_cli(["refstats", "--data", str(sets["a"]), "--out", str(legacy), "--mode",
+             "legacy_tensorflow", *COMMON])
+    record = tmp_path / "mine.json"
+    record.write_text(json.dumps({"format": "harness-released/1", "arm": "mine",
+                                  "path": "/data/p2/x.pt", "size_bytes": 7, "sha256": "cd" * 32,
+                                  "source": "a release"}))
+    args = ["metrics", "--samples", str(sets["shifted_npz"]), "--dataset", "toy", "--target",
+            "eps", "--weighting", "constant", "--sampler", "ddim", "--steps", "4",
+            "--kid-subset-size", "5", "--fid-impl", "eigh", "--bootstrap", "20", *COMMON]
+    both, clean = tmp_path / "both.json", tmp_path / "clean.json"
+    run_cli([*args, "--refstats", str(refstats_a), "--refstats", str(legacy), "--out", str(both),
+             "--released", str(record)])
+    run_cli([*args, "--refstats", str(legacy), "--out", str(clean)])  # legacy alone decides
+    cell, alone = json.loads(both.read_text()), json.loads(clean.read_text())
+    assert cell["protocol"]["modes"] == ["clean", "legacy_tensorflow"]
+    assert cell["cell"]["iteration"] is None  # a released checkpoint has none
+    extra = cell["modes"]["legacy_tensorflow"]
+    assert extra["fid"] == pytest.approx(alone["fid"]) and extra["kid"] == pytest.approx(
+        alone["kid"])
+    assert extra["fid"] != pytest.approx(cell["fid"])  # the resizers differ
+    for metric in ("fid", "kid"):
+        low, high = extra["intervals"][metric]
+        assert low < extra[metric] < high
+    assert extra["refstats_file"] == str(legacy)
+    assert cell["provenance"]["released"] == {"arm": "mine", "path": "/data/p2/x.pt",
+                                              "size_bytes": 7, "sha256": "cd" * 32,
+                                              "source": "a release"}
+    res = CliRunner().invoke(main, [*args, "--refstats", str(refstats_a), "--refstats",
+                                    str(refstats_a), "--out", str(tmp_path / "x.json")])
+    assert res.exit_code == 1 and "repeat a clean-fid mode (clean, clean)" in res.output
+
+
 def test_bench_features_runs_both_pipelines(tmp_path):
     out = tmp_path / "features.json"
     run_cli(["bench", "features", "--num-images", "4", "--image-size", "16", "--batch-size", "4",

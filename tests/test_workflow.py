@@ -64,8 +64,10 @@ def test_presets_validate_and_plan(preset):
     config = wp.load_config([PRESETS / f"{preset}.yaml"])
     plan = wp.build_plan(config)
     uses = {u for c in plan.cells for u in c["uses"]}
-    assert uses - {"calibration"} == set(wp.USES), f"{preset} misses {set(wp.USES) - uses}"
+    assert uses - {"calibration", "released"} == set(wp.USES), \
+        f"{preset} misses {set(wp.USES) - uses}"
     assert ("calibration" in uses) == (preset != "paper")  # the A/A control runs at toy scale
+    assert ("released" in uses) == (preset == "smoke")  # two random networks' plumbing
     assert {f for a in plan.analysis for f in a["figure"]} == {"fig3", "fig4", "fig10"}
     assert {c["paper_iteration"] for c in plan.cells if "table3" in c["uses"]} == {
         500000, 1000000}
@@ -217,10 +219,10 @@ def test_default_config_is_quick_and_not_merged(tmp_path):
     assert job_counts(out.stdout)["prepare"] == 1
 
 
-@pytest.mark.parametrize("preset", ["smoke", "quick", "paper"])
+@pytest.mark.parametrize("preset", ["smoke", "quick", "paper", "released"])
 def test_lint_clean(tmp_path, preset):
     """`snakemake --lint` passes: every rule has a log, resources and a software environment.
-    The paper preset lints before its data exist (no data_root)."""
+    The paper and released presets lint before their data and checkpoints exist."""
     args = ["--lint", "--configfile", str(PRESETS / f"{preset}.yaml")]
     out = snakemake(args, tmp_path, check=False)
     assert out.returncode == 0, out.stdout + out.stderr
@@ -407,5 +409,7 @@ def test_every_rule_has_log_resources_retries_and_environment():
                 assert "    retries:" in body, f"{path.name}: rule {name}"
                 assert "    conda:\n        HARNESS_ENV" in body, f"{path.name}: rule {name}"
             seen.append(name)
-    assert sorted(seen) == ["analyze", "merge_samples", "metrics", "plan", "prepare",
-                            "refstats", "report", "sample", "sample_shard", "train"]
+    assert sorted(seen) == ["analyze", "check_released", "fetch_released", "merge_samples",
+                            "metrics", "metrics_released", "plan", "prepare", "refstats",
+                            "refstats_mode", "report", "sample", "sample_released",
+                            "sample_released_shard", "sample_shard", "train"]

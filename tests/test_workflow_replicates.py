@@ -123,7 +123,8 @@ def test_bad_replicate_settings_name_the_key(bad, message):
 def test_estimate_counts_replicate_runs_and_cells(tmp_path):
     def config(n):
         return smoke(lambda c: (c.update(replicates=n), c["experiments"].pop("calibration"),
-                                c["experiments"].pop("seed_noise")))
+                                c["experiments"].pop("seed_noise"),
+                                c["experiments"].pop("released")))  # one network, no seeds
 
     one, three = estimate(config(1), tmp_path, 10), estimate(config(3), tmp_path, 10)
     # Every training job (one per checkpoint segment) is repeated per seed, except those of
@@ -153,7 +154,9 @@ def test_dag_has_one_job_per_replicate(tmp_path):
     counts = job_counts(out.stdout)
     config = smoke()
     assert counts["train"] == sum(len(wp.eval_iterations(config, plan, r)) for r in plan.runs)
-    assert counts["sample"] == counts["metrics"] == len(plan.unique_cells())
+    released = sum(1 for c in plan.unique_cells() if c.released)  # their own rules, no seed
+    assert counts["sample_released"] == counts["metrics_released"] == released == 2
+    assert counts["sample"] == counts["metrics"] == len(plan.unique_cells()) - released
     assert counts["analyze"] == len(plan.analysis)
     for cell in plan.unique_cells():
         assert cell.metrics_path() in out.stdout

@@ -58,6 +58,8 @@ def main(argv: list[str]) -> None:
         touch(opt(args, "--grid"))
     elif verb == "metrics":
         touch(opt(args, "--out"), json.dumps({"status": "ok"}))
+    elif verb == "released":  # fetch writes the file, check the record
+        touch(opt(args, "--out"), json.dumps({"arm": opt(args, "--arm")}))
     elif verb == "analyze":
         touch(opt(args, "--out-mse"))
         touch(opt(args, "--out-x0"))

@@ -12,12 +12,13 @@ import click
 
 from harness import workflow as wp
 
-USES = {"1": "table1", "2": "table2", "3": "table3", "4": "table4", "7a": "fig7a", "7b": "fig7b"}
+USES = {"1": "table1", "2": "table2", "3": "table3", "4": "table4", "7a": "fig7a", "7b": "fig7b",
+        "released": "released"}
 
 
 @click.command("cell")
 @click.option("--table", "table", required=True, type=click.Choice(sorted(USES)),
-              help="Table 1-4, or figure 7a / 7b.")
+              help="Table 1-4, figure 7a / 7b, or released (a released arm's cells).")
 @click.option("--dataset", help="Config dataset name or the paper dataset it stands for.")
 @click.option("--weighting", help="constant, p2, min_snr, debias, ..., or a weighting the config "
                                    "defines or a plugin registers (default: all).")

@@ -4,6 +4,11 @@ with the whole protocol and provenance (layout in plan/CONTRACTS.md, "Cell JSON"
 With `bootstrap` > 0 resamples (harness.metrics.bootstrap), the record also holds `bootstrap`
 (the replicates of FID, KID and colour shift over the generated samples) and `intervals`
 (their 95% intervals, centred on the point values `fid`, `kid`, `color_shift`).
+
+Reference statistics of further clean-fid modes (`extra_refstats`, e.g. legacy_tensorflow
+beside clean) add `modes`: per mode the same numbers (fid, kid, kid_std, bootstrap, intervals)
+against that mode's statistics; the top-level numbers are the first mode's, which decide.
+A released checkpoint's record (`harness released check`) goes into `provenance.released`.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from harness.metrics.distances import (
     fid_from_stats,
     kid_from_features,
 )
-from harness.metrics.features import extract_stats
+from harness.metrics.features import FeatureStats, extract_stats
 from harness.metrics.images import ArrayImageSet, read_samples_npz
 from harness.metrics.inception import InceptionFeatures, check_mode
 from harness.metrics.inception_score import (
@@ -60,6 +65,8 @@ def cell_metrics(
     fid_impl: str = "clean-fid",
     bootstrap: int = 0,
     progress: bool = True,
+    extra_refstats: tuple[str | os.PathLike, ...] = (),
+    released: dict | None = None,
 ) -> dict:
     """The cell JSON for `samples` (npz) against `refstats` (see the module docstring)."""
     start = time.perf_counter()
@@ -68,6 +75,11 @@ def cell_metrics(
         raise ValueError(f"cell is missing {', '.join(missing)}; need {', '.join(CELL_KEYS)}")
     ref = load_stats(refstats)
     mode = check_mode(ref.meta.get("mode", "clean"))
+    extras = [load_stats(path) for path in extra_refstats]
+    modes = [mode] + [check_mode(r.meta.get("mode", "clean")) for r in extras]
+    if len(set(modes)) < len(modes):
+        raise ValueError(f"reference statistics {[str(refstats), *map(str, extra_refstats)]} "
+                         f"repeat a clean-fid mode ({', '.join(modes)}): give one per mode")
     images, meta = read_samples_npz(samples)
     status = meta.get("status", "ok")
     dev = resolve_device(device)
@@ -99,6 +111,7 @@ def cell_metrics(
             "is_library": f"torch-fidelity {library_version('torch-fidelity')}",
             "is_splits": None,
             "is_weights_sha256": is_weights.sha256 if is_weights else None,
+            "modes": modes,
         },
         "provenance": {
             "samples_file": str(samples),
@@ -120,9 +133,14 @@ def cell_metrics(
             "training_execution": meta.get("training_execution"),
             # Drawn by several jobs (harness merge-samples): each one's range, device, time.
             **({"sampling_shards": meta["shards"]} if "shards" in meta else {}),
+            **({"released": released} if released else {}),
         },
     }
+    if len(modes) > 1:
+        record["modes"] = {m: None for m in modes[1:]}
     for key in ("iteration", "sampler", "steps"):
+        if key == "iteration" and cell[key] is None:
+            continue  # a released checkpoint: its file may or may not say how long it trained
         if key in meta and meta[key] != cell[key]:
             raise ValueError(f"samples '{samples}' were made with {key}={meta[key]!r}, "
                              f"but the cell says {key}={cell[key]!r}")
@@ -134,27 +152,32 @@ def cell_metrics(
     if images.ndim < 3:
         raise ValueError(f"samples '{samples}': arr_0 has shape {images.shape}, not (N, H, W, C)")
     # Before any Inception work: statistics of another resolution/network cannot be compared.
-    check_compatible(ref, resolution=resolution_of(images.shape[1:3]), mode=mode,
-                     inception_sha256=weights.sha256)
+    for stats, m in zip([ref, *extras], modes, strict=True):
+        check_compatible(stats, resolution=resolution_of(images.shape[1:3]), mode=m,
+                         inception_sha256=weights.sha256)
     image_set = ArrayImageSet(images, str(samples))
-    extractor = InceptionFeatures(weights, mode, dev)
-    # The bootstrap resamples every generated sample: keep all their features.
-    gen = extract_stats(image_set, extractor, batch_size=batch_size, progress=progress,
-                        max_kept=max(len(image_set), 1), desc=f"metrics {Path(samples).name}")
-    record["fid"] = fid_from_stats(gen.mu, gen.sigma, ref.mu, ref.sigma, impl=fid_impl,
-                                   features1=gen.features if len(gen.features) == gen.count
-                                   else None)
-    if ref.features is not None:
-        kid = kid_from_features(ref.features, gen.features, subset_size=kid_subset_size,
-                                num_subsets=kid_num_subsets, seed=seed)
-        record.update(kid=kid["kid"], kid_std=kid["kid_std"])
-        record["protocol"].update(kid_subset_size=kid["subset_size"],
-                                  kid_num_subsets=kid["num_subsets"])
+    measure = {"weights": weights, "device": dev, "batch_size": batch_size,
+               "progress": progress, "fid_impl": fid_impl, "kid_subset_size": kid_subset_size,
+               "kid_num_subsets": kid_num_subsets, "seed": seed}
+    numbers, gen = _measure(image_set, ref, mode, **measure)
+    kid_protocol = numbers.pop("kid_protocol")
+    record.update(numbers)
+    if kid_protocol:
+        record["protocol"].update(kid_protocol)
     if ref.rgb_mu is not None and ref.rgb_sigma is not None:
         record["color_shift"] = color_shift(gen.rgb_mu, gen.rgb_sigma, ref.rgb_mu, ref.rgb_sigma)
     if bootstrap > 0:
         record["bootstrap"] = cell_bootstrap(gen.features, gen.rgb, ref, bootstrap, seed, dev)
         record["intervals"] = intervals(record)
+    for stats, m, path in zip(extras, modes[1:], extra_refstats, strict=True):
+        numbers, gen = _measure(image_set, stats, m, **measure)
+        numbers.pop("kid_protocol")
+        block = {**numbers, "refstats_file": str(path), "refstats_sha256": sha256_file(path),
+                 "bootstrap": None, "intervals": None}
+        if bootstrap > 0:
+            block["bootstrap"] = cell_bootstrap(gen.features, None, stats, bootstrap, seed, dev)
+            block["intervals"] = intervals(block)
+        record["modes"][m] = block
     if is_weights is None:
         record["inception_score_note"] = IS_UNAVAILABLE
     else:
@@ -166,6 +189,28 @@ def cell_metrics(
         record["protocol"]["is_splits"] = splits
     record["provenance"]["wall_time_s"] = round(time.perf_counter() - start, 3)
     return record
+
+
+def _measure(image_set: ArrayImageSet, ref, mode: str, *, weights: InceptionWeights, device,
+             batch_size: int, progress: bool, fid_impl: str, kid_subset_size: int,
+             kid_num_subsets: int, seed: int) -> tuple[dict, FeatureStats]:
+    """FID and KID of `image_set` against `ref` in clean-fid `mode`, and the generated
+    samples' Inception statistics (all their features kept: the bootstrap resamples them)."""
+    extractor = InceptionFeatures(weights, mode, device)
+    gen = extract_stats(image_set, extractor, batch_size=batch_size, progress=progress,
+                        max_kept=max(len(image_set), 1),
+                        desc=f"metrics {Path(image_set.path).name} ({mode})")
+    out = {"fid": fid_from_stats(gen.mu, gen.sigma, ref.mu, ref.sigma, impl=fid_impl,
+                                 features1=gen.features if len(gen.features) == gen.count
+                                 else None),
+           "kid": None, "kid_std": None, "kid_protocol": None}
+    if ref.features is not None:
+        kid = kid_from_features(ref.features, gen.features, subset_size=kid_subset_size,
+                                num_subsets=kid_num_subsets, seed=seed)
+        out.update(kid=kid["kid"], kid_std=kid["kid_std"],
+                   kid_protocol={"kid_subset_size": kid["subset_size"],
+                                 "kid_num_subsets": kid["num_subsets"]})
+    return out, gen
 
 
 def point_value(record: dict, metric: str) -> float | None:

@@ -1,6 +1,9 @@
-"""The paper's published numbers (Tables 1-4) and its claims, as data."""
+"""The paper's published numbers (Tables 1-4) and its claims, as data; P2's published numbers for
+the checkpoints P2 released; how each paper measured its numbers."""
 
-from harness.paper.claims import CLAIMS, Claim, claim_by_id
+from harness.paper.claims import CLAIMS, RELEASED_CLAIMS, Claim, claim_by_id
+from harness.paper.p2 import Published, p2_value, p2_values, published_value
+from harness.paper.protocols import PROTOCOLS, Protocol
 from harness.paper.tables import (
     DATASET_LABELS,
     DATASET_SIZES,
@@ -22,14 +25,21 @@ __all__ = [
     "CLAIMS",
     "DATASET_LABELS",
     "DATASET_SIZES",
+    "PROTOCOLS",
+    "RELEASED_CLAIMS",
     "TABLE1_COLUMNS",
     "TABLE2_COLUMNS",
     "TABLE4_COLUMNS",
     "Claim",
     "PaperValue",
+    "Protocol",
+    "Published",
     "claim_by_id",
     "lookup",
+    "p2_value",
+    "p2_values",
     "paper_values",
+    "published_value",
     "table1_keys",
     "table1_value",
     "table2_keys",

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from harness import paper
 from harness.paper.claims import EQUIVALENCE_MARGIN, FEW_STEPS, ITERATION_RATIO, STEP_RATIO
-from harness.report import footprint, mse_claims, trends
+from harness.report import footprint, mse_claims, released_claims, trends
 from harness.report.evidence import Evidence
 from harness.report.judgement import (
     NO_NUMBERS,
@@ -33,7 +33,7 @@ from harness.report.judgement import (
 )
 from harness.report.scope import sampler_line, samplers_of, scoped, table1_coverage
 from harness.report.tables import WEIGHTING_LABELS, Table
-from harness.report.verdict import ClaimResult, assign_findings
+from harness.report.verdict import ClaimResult, assign_findings, regime_control
 from harness.report.views import Group, View, paper_view, reproduced_view
 from harness.stats import (
     FID_PRIOR_CVS,
@@ -347,18 +347,22 @@ JUDGES: dict[str, Callable[[View], Judgement]] = {
     "snr_mse_modes": mse_claims.judge_snr_mse_modes,
     "fig10_ours_lowest_mse": mse_claims.judge_fig10_ours_lowest_mse,
     "weighting_footprint": footprint.judge_weighting_footprint,
+    "released_reproduces": released_claims.judge_released_reproduces,
+    "released_positive_control": released_claims.judge_released_positive_control,
 }
 
 
 def judge_claims(ev: Evidence, tables: dict[str, Table]) -> list[ClaimResult]:
     """Every claim judged on the reproduction and on the paper's own numbers (at both ends of
-    the seed-noise prior, and described as printed), with the regime and shared evidence."""
+    the seed-noise prior, and described as printed), with the regime and shared evidence; the
+    claims on released networks where the plan has released arms."""
     repro, printed = reproduced_view(ev, tables), paper_view(as_printed=True)
     published = {cv: paper_view(cv) for cv in FID_PRIOR_CVS}
+    claims = paper.CLAIMS + (paper.RELEASED_CLAIMS if repro.released else ())
     results = [ClaimResult(claim, JUDGES[claim.test](repro),
                            {cv: JUDGES[claim.test](v) for cv, v in published.items()},
-                           JUDGES[claim.test](printed), ev.scale) for claim in paper.CLAIMS]
-    control = next((r for r in results if r.claim.positive_control), None)
+                           JUDGES[claim.test](printed), ev.scale) for claim in claims]
+    control = regime_control(results)
     for r in results:
         r.reproduced.scope.append(sampler_line(samplers_of(r.reproduced), r.claim.paper_sampler))
         r.reproduced.scope = [line for line in r.reproduced.scope if line]

@@ -225,14 +225,14 @@ def cell_key(cell: dict) -> tuple:
     (replicates); the A/A control's two arms are two keys."""
     return tuple(cell.get(k) for k in ("paper_dataset", "dataset", "target", "weighting",
                                        "iteration", "sampler", "steps", "paper_iteration",
-                                       "arm"))
+                                       "arm", "released"))
 
 
 def sample_key(cell: dict) -> tuple:
     """The samples behind a plan cell apart from its seed, whatever table slot lists them:
-    (dataset, target, weighting, iteration, sampler, steps, arm)."""
+    (dataset, target, weighting, iteration, sampler, steps, arm, released arm)."""
     return (*(cell.get(k) for k in ("dataset", "target", "weighting", "iteration", "sampler",
-                                    "steps")), cell.get("arm", "main"))
+                                    "steps")), cell.get("arm", "main"), cell.get("released"))
 
 
 def network_of(cell: dict) -> tuple:

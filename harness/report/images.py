@@ -30,27 +30,32 @@ def _thumb(path: Path) -> np.ndarray:
 
 
 def sample_grids(ev: Evidence, assets: Path, limit: int = 6) -> list[Figure]:
-    """One figure per reproduced dataset: rows = weighting, columns = sampling steps."""
+    """One figure per reproduced dataset: rows = weighting, columns = sampling steps; the
+    released checkpoints of a dataset in a figure of their own (rows = arm)."""
     by_iter: dict[tuple, dict[int, dict[tuple, Path | None]]] = {}
     for cells in ev.groups.values():
         c = cells[0]  # replicate 0 of the slot: its grid stands for the slot
         if not c.get("grid") or c.get("target", "eps") != "eps" or c.get("arm", "main") != "main":
             continue
-        key = (c.get("dataset"), c.get("sampler"))
+        key = (c.get("dataset"), c.get("sampler"), bool(c.get("released")))
+        row = c.get("released") or c["weighting"]
         by_iter.setdefault(key, {}).setdefault(c.get("iteration") or 0, {})[
-            (c["weighting"], c["steps"])] = resolve(c["grid"], ev.plan_path)
+            (row, c["steps"])] = resolve(c["grid"], ev.plan_path)
     # Per dataset and sampler, the checkpoint with the most panels (ties: the latest).
     latest = {k: max(v, key=lambda i, v=v: (len(v[i]), i)) for k, v in by_iter.items()}
     groups = {k: by_iter[k][i] for k, i in latest.items()}
     figures = []
-    for (dataset, sampler), slots in sorted(groups.items(), key=str)[:limit]:
+    for (dataset, sampler, released), slots in sorted(groups.items(), key=str)[:limit]:
         weightings = sorted({w for w, _ in slots}, key=_order)
         steps = sorted({s for _, s in slots}, reverse=True)
-        name = f"grid_{dataset}_{sampler}".replace("/", "_")
+        name = f"grid_{dataset}_{sampler}{'_released' if released else ''}".replace("/", "_")
         stands = (ev.plan.get("datasets", {}).get(dataset) or {}).get("stands_for")
+        when = ("released checkpoints" if released
+                else f"iteration {latest[(dataset, sampler, released)]}")
         fig_ = Figure(name, f"Samples: {dataset}" + (f" (for {stands})" if stands else "")
-                      + f", {sampler.upper()}, iteration {latest[(dataset, sampler)]}",
-                      "Rows: weighting; columns: sampling steps T (same seeds in every panel).")
+                      + f", {sampler.upper()}, {when}",
+                      f"Rows: {'released arm' if released else 'weighting'}; columns: sampling "
+                      "steps T (same seeds in every panel).")
         missing = [f"{_label(w)} T={s}" for (w, s), p in slots.items() if p is None]
         if len(missing) == len(slots):
             fig_.note = "not run: no sample grid files yet"

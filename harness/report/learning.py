@@ -29,6 +29,8 @@ def learning_ratios(ev: Evidence) -> list[LearningRatio]:
     series: dict[tuple, dict[int, float]] = {}
     for key, (records, _files, replicates) in ev.seed_records().items():
         cell = ev.samples[key][0]
+        if cell.get("released"):  # a released network: no untrained twin to compare with
+            continue
         for record, r in zip(records, replicates, strict=True):
             value = point_value(record, ev.metric)
             if value is None:

@@ -77,9 +77,12 @@ def collect(ev: Evidence) -> dict:
     cells = []
     for r in recs:
         c, p, q = r.get("cell") or {}, r.get("provenance") or {}, r.get("protocol") or {}
+        released = (p.get("released") or {}).get("arm")  # a released arm's cell: no iteration
+        parts = ([c.get("dataset"), "released", released, c.get("sampler"), c.get("steps")]
+                 if released else [c.get(k) for k in ("dataset", "target", "weighting",
+                                                      "iteration", "sampler", "steps")])
         cells.append({
-            "cell": "/".join(str(c.get(k)) for k in ("dataset", "target", "weighting",
-                                                     "iteration", "sampler", "steps")),
+            "cell": "/".join(str(x) for x in parts),
             "status": r.get("status"), "fid": r.get("fid"), "kid": r.get("kid"),
             "n": q.get("num_generated"), "seed": p.get("sample_seed"),
             "device": p.get("device"), "wall": p.get("sampling_wall_time_s"),

@@ -19,8 +19,15 @@ from harness.report.footprint import footprint_figure
 from harness.report.images import sample_grids, x0_strips
 from harness.report.judgement import NO_NUMBERS, printed_way
 from harness.report.learning import learning_ratios
+from harness.report.released import released_section
 from harness.report.tables import Table, TableCell, build_tables, write_csv
-from harness.report.verdict import ClaimResult, findings, paper_word, printed_against
+from harness.report.verdict import (
+    ClaimResult,
+    findings,
+    paper_word,
+    printed_against,
+    regime_control,
+)
 from harness.report.views import reproduced_view
 from harness.report.weightings import weightings_section
 from harness.runtime import write_text_atomic
@@ -164,7 +171,9 @@ def build_report(plan_path: str | Path, out_html: str | Path, svg: bool = True) 
     figures = build_curve_figures(ev, assets) + [
         footprint_figure(reproduced_view(ev, by_id), assets)]
     regime = next((c.regime for c in claims if c.regime), "")
+    control = regime_control(claims)
     weightings = weightings_section(ev, by_id, assets, svg=svg, regime=regime)
+    released = released_section(ev, assets)
     grids = sample_grids(ev, assets)
     strips = x0_strips(ev, assets)
     if not svg:
@@ -186,8 +195,8 @@ def build_report(plan_path: str | Path, out_html: str | Path, svg: bool = True) 
                      "separates": c.paper_separates, "against": printed_against(c)}
                     for c in claims if c.in_paper.outcome != NO_NUMBERS],
         "prior_ends": [f"CV {cv:.0%}" for cv in FID_PRIOR_CVS],
-        "regime": next(({"claim": c, "shown": c.verdict == SUPPORTED} for c in claims
-                        if c.claim.positive_control), None),
+        "regime": None if control is None else {"claim": control,
+                                                 "shown": control.verdict == SUPPORTED},
     }
     learned = learning_ratios(ev)
     summary["learning"] = {
@@ -206,7 +215,7 @@ def build_report(plan_path: str | Path, out_html: str | Path, svg: bool = True) 
         tables=[table_view(t) for t in tables], claims=claims, figures=figures, grids=grids,
         statistics=statistics, calibration=calibration, verdict_words=VERDICTS,
         verdict_groups=verdict_groups(claims),
-        strips=strips, prov=provenance.collect(ev), weightings=weightings,
+        strips=strips, prov=provenance.collect(ev), weightings=weightings, released=released,
         generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         assets=assets.name,
     )

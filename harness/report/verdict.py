@@ -64,6 +64,13 @@ class ClaimResult:
         return "at neither end of the prior"
 
 
+def regime_control(results: list[ClaimResult]) -> ClaimResult | None:
+    """The positive control that sets the regime: the trained one, else the one on released
+    networks where that is the only one run (the released presets train nothing)."""
+    controls = [r for r in results if r.claim.positive_control]
+    return next((r for r in controls if r.verdict != NOT_RUN), controls[0] if controls else None)
+
+
 def paper_word(j: Judgement) -> str:
     """The verdict on the paper's numbers at one end of the prior, with the per-cell counts of an
     every-cell claim that is not supported, and which seed-noise correlation decided."""

@@ -18,6 +18,7 @@ from harness import paper
 from harness.report.evidence import METRIC_LABELS, Evidence, Obs, paper_obs
 from harness.report.mse import analysed_curves
 from harness.report.relative_weight import relative_weights
+from harness.report.released import ReleasedRow, released_rows
 from harness.report.tables import Table
 from harness.stats import AS_PRINTED, prior_for
 from harness.stats.seednoise import FID_PRIOR_CV
@@ -70,6 +71,9 @@ class View:
     fig7a: dict[str, dict[int, Obs]] | None = None  # weighting -> iteration -> Obs
     calibration: list[AAPair] | None = None  # the A/A control's cells
     weights: dict[str, np.ndarray] = field(default_factory=dict)  # weighting -> ρ(t) (footprint)
+    released: list[ReleasedRow] | None = None  # released cells beside their published numbers
+    released_pairs: dict[tuple, dict[str, Obs]] = field(default_factory=dict)  # released
+    # networks, (dataset, T) -> weighting -> Obs of the deciding metric
 
     def ds(self, dataset: str) -> str:
         """A paper dataset in words: the paper's name, or the reproduction's stand-in."""
@@ -102,6 +106,9 @@ def paper_view(cv: float = FID_PRIOR_CV, as_printed: bool = False) -> View:
         view.t3[key] = obs(value, "fid", ("ffhq", "eps", weighting))
     view.t4 = {f"{t}-{w}": obs(paper.table4_value(t, w), "fid", ("celebahq", t, w))
                for t, w in paper.TABLE4_COLUMNS}
+    for v in paper.p2_values():  # P2's own numbers of its released networks
+        view.released_pairs.setdefault((v.dataset, v.steps), {})[v.weighting] = obs(
+            v.fid, "fid", ("p2 released", v.dataset, v.weighting))
     return view
 
 
@@ -218,4 +225,9 @@ def reproduced_view(ev: Evidence, tables: dict[str, Table]) -> View:
             view.fig7a.setdefault(cell.get("weighting"), {})[cell.get("iteration")] = ev.obs(
                 cell, metric)
     view.calibration = _calibration(ev, metric)
+    view.released = released_rows(ev)
+    for row in view.released:
+        key = (row.cell.get("paper_dataset") or row.cell.get("dataset"), row.cell.get("steps"))
+        view.released_pairs.setdefault(key, {}).setdefault(row.cell.get("weighting"),
+                                                           ev.obs(row.cell, metric))
     return view

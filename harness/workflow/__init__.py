@@ -11,6 +11,9 @@ from harness.workflow.config import (
     SCHEMA_PATH,
     load_config,
     load_schema,
+    merge_configfiles,
+    metric_modes,
+    repeated_configfiles,
     validate_config,
 )
 from harness.workflow.jobs import Job, dag_jobs, sample_jobs
@@ -40,6 +43,16 @@ from harness.workflow.plan import (
     write_plan,
 )
 from harness.workflow.profiles import describe_profiles
+from harness.workflow.released import (
+    arm_diffusion,
+    arm_file,
+    arm_model,
+    builtin_seed,
+    fetched,
+    record_path,
+    released_hash,
+    released_problems,
+)
 from harness.workflow.train import (
     checkpoint_path,
     ema_rate_name,
@@ -66,4 +79,7 @@ __all__ = [
     "sample_seed", "segment_iterations", "select_cells", "statistics_settings",
     "unreachable_checkpoints", "validate_config", "weighting_name", "weighting_names",
     "write_plan",
+    "arm_diffusion", "arm_file", "arm_model", "builtin_seed", "fetched", "record_path",
+    "released_hash", "released_problems", "merge_configfiles", "metric_modes",
+    "repeated_configfiles",
 ]

@@ -79,6 +79,12 @@ def validate_config(config: dict) -> dict:
 
 def load_config(configfiles: list[str | Path], overrides: dict | None = None) -> dict:
     """Merge YAML config files (later wins, recursively) and overrides, then validate."""
+    return validate_config(merge_configfiles(configfiles, overrides))
+
+
+def merge_configfiles(configfiles: list[str | Path], on_top: dict | None = None) -> dict:
+    """YAML config files merged in order (later wins, recursively, as Snakemake merges the
+    files of one `--configfile A B`), then `on_top`; not validated."""
     config: dict = {}
     for path in configfiles:
         try:
@@ -92,8 +98,36 @@ def load_config(configfiles: list[str | Path], overrides: dict | None = None) ->
             raise ValueError(f"config file '{path}' must hold a mapping of keys, "
                              f"not a {type(loaded).__name__}")
         _merge(config, loaded)
-    _merge(config, overrides or {})
-    return validate_config(config)
+    _merge(config, on_top or {})
+    return config
+
+
+def repeated_configfiles(argv: list[str]) -> list[str]:
+    """Every file named by a Snakemake command line's `--configfile`/`--configfiles` flags
+    when there are several flags ([] for one or none). Snakemake's argument parser keeps only
+    the last flag's files, so `--configfile smoke.yaml --configfile overlay.yaml` would drop
+    smoke.yaml; the Snakefile merges them all instead, as `--configfile smoke.yaml
+    overlay.yaml` does."""
+    files: list[str] = []
+    flags, collecting = 0, False
+    for arg in argv:
+        name, eq, value = arg.partition("=")
+        if name in ("--configfile", "--configfiles"):
+            flags += 1
+            collecting = not eq
+            if eq:
+                files.append(value)
+        elif collecting and not arg.startswith("-"):
+            files.append(arg)
+        else:
+            collecting = False
+    return files if flags > 1 else []
+
+
+def metric_modes(config: dict) -> list[str]:
+    """metrics.mode as a list: the mode whose numbers decide first, then the others."""
+    mode = config["metrics"]["mode"]
+    return [mode] if isinstance(mode, str) else list(mode)
 
 
 def _merge(base: dict, new: dict) -> None:

@@ -28,16 +28,19 @@ CONTROL_SEED_OFFSET = 1000  # the A/A control's arm trains with seeds training.s
 class Cell:
     """One evaluated number: (dataset, target, weighting, training seed, iteration, sampler,
     steps); its path is its identity. A user weighting's `tag` (the digest of its definition)
-    is part of the path (harness.workflow.weightings)."""
+    is part of the path (harness.workflow.weightings). A released checkpoint's cell names its
+    arm (`released`) instead of a training run: `{dataset}/released/{arm}/{sampler}{steps}`,
+    with neither seed nor iteration."""
 
     dataset: str
     target: str
     weighting: str
-    seed: int
-    iteration: int
+    seed: int | None
+    iteration: int | None
     sampler: str
     steps: int
     tag: str = ""
+    released: str = ""
 
     @property
     def run_key(self) -> Run:
@@ -46,10 +49,14 @@ class Cell:
 
     @property
     def run(self) -> str:
+        if self.released:
+            return f"{self.dataset}/released/{self.released}"
         return run_path(*self.run_key)
 
     @property
     def stem(self) -> str:
+        if self.released:
+            return f"{self.run}/{self.sampler}{self.steps}"
         return f"{self.run}/{self.iteration}/{self.sampler}{self.steps}"
 
     def metrics_path(self) -> str:
@@ -105,6 +112,9 @@ class Plan:
     def unique_cells(self) -> list[Cell]:
         return sorted({c["_cell"] for c in self.cells}, key=lambda c: c.stem)
 
+    def datasets(self) -> list[str]:
+        """The datasets the plan prepares: those of its training runs and of its cells."""
+        return sorted({run[0] for run in self.runs} | {c["dataset"] for c in self.cells})
 
 
 # --------------------------------------------------------------------------- checks
@@ -257,8 +267,13 @@ def build_plan(config: dict) -> Plan:
             add("calibration", "experiments.calibration", exp, exp["dataset"], exp["target"],
                 exp["weighting"], t, exp.get("iteration"), exp.get("paper_dataset"), arm=arm)
 
+    if exps.get("released"):
+        from harness.workflow.released import add_released  # it builds on this module's Cell
+
+        add_released(config, plan)
     for cell in plan.unique_cells():
-        plan.runs.setdefault(cell.run_key, set()).add(cell.iteration)
+        if not cell.released:  # a released arm's network is given, not trained
+            plan.runs.setdefault(cell.run_key, set()).add(cell.iteration)
     plan.analysis = _analyses(config, plan, weightings)
     return plan
 
@@ -343,7 +358,9 @@ def cell_hash(config: dict, dataset: str) -> str:
 
 def plan_json(config: dict, plan: Plan, code_commit: str) -> dict:
     """The results/plan.json document read by `harness report` (format in CONTRACTS.md)."""
-    used = sorted({run[0] for run in plan.runs})
+    from harness.workflow.released import released_block
+
+    used = plan.datasets()
     return {
         "preset": config["preset"],
         "scale": config["scale"],
@@ -365,6 +382,7 @@ def plan_json(config: dict, plan: Plan, code_commit: str) -> dict:
             for run in sorted(plan.runs)
         ],
         "weightings": plan.weightings.plan_block({weighting_name(r[2]) for r in plan.runs}),
+        "released": released_block(config, plan.cells),
         "bench_dir": "results/bench",
         "statistics": statistics_settings(config),
     }

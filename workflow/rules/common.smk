@@ -1,5 +1,6 @@
 # Targets and per-stage settings computed from the validated config (see harness/workflow/,
 # which `harness cell` and `harness estimate` share so that all three agree on every path).
+import json
 import os
 import re
 import subprocess
@@ -18,14 +19,20 @@ SHARD_FILES = {c.stem: c.shard_paths(PLAN.shards[c]) for c in CELLS if PLAN.shar
 UNREACHABLE = wp.unreachable_checkpoints(config, PLAN)
 if UNREACHABLE:
     raise ValueError("\n".join(UNREACHABLE))
-# Raw images are needed only by datasets not prepared yet. Their absence does not stop lint
-# or a dry run (both only plan); a run stops on it before its first job (onstart below).
+# Raw images are needed only by datasets not prepared yet, released checkpoints only where
+# their record is not written yet. Their absence does not stop lint or a dry run (both only
+# plan); a run stops on it before its first job (onstart below).
 DATA_PROBLEMS = wp.data_problems(
     config,
-    {run[0] for run in RUNS if not os.path.exists(f"results/data/{run[0]}.json")},
-)
+    {name for name in PLAN.datasets() if not os.path.exists(f"results/data/{name}.json")},
+) + wp.released_problems(config, PLAN)
 for problem in DATA_PROBLEMS:
     print(f"warning: {problem}; a run stops here before its first job", file=sys.stderr)
+# Released checkpoints (harness.workflow.released): the arms of the plan, those fetched first.
+RELEASED = sorted({c.released for c in CELLS if c.released})
+FETCHED = [arm for arm in RELEASED if wp.fetched(config, arm)]
+# clean-fid modes: the first decides; every further one has its own reference statistics.
+MODES = wp.metric_modes(config)
 # Which file each `--profile NAME` is (a profile of the user's own may bear the same name).
 if not workflow.remote_exec:
     for line in wp.describe_profiles(sys.argv[1:], os.environ, workflow.basedir):
@@ -65,6 +72,7 @@ wildcard_constraints:
     iteration="[0-9]+",
     sampler="ddpm|ddim",
     steps="[0-9]+",
+    arm="[a-z][a-z0-9_]*",
 
 
 def res(stage, key):
@@ -207,6 +215,32 @@ EXECUTION_KEYS = (
 
 def sample_args(wc):
     return " ".join(wp.cli_args({k: config["sampling"][k] for k in EXECUTION_KEYS}))
+
+
+def refstats_files(wc):
+    """A dataset's reference statistics, one file per clean-fid mode (the deciding one first)."""
+    return [f"results/refstats/{wc.dataset}.npz"] + [
+        f"results/refstats/{wc.dataset}.{mode}.npz" for mode in MODES[1:]
+    ]
+
+
+def refstats_args(wc, input):
+    return " ".join(f"--refstats {path}" for path in input.refstats)
+
+
+def metrics_options():
+    """`harness metrics` options every cell shares."""
+    m = config["metrics"]
+    args = dict(
+        kid_subset_size=m["kid_subset_size"],
+        seed=m["seed"],
+        fid_impl=m["fid_impl"],
+        bootstrap=config["statistics"]["bootstrap"],
+        batch_size=m["batch_size"],
+        inception_weights=m["inception_weights"],
+        is_weights=m["is_weights"],
+    )
+    return " ".join(wp.cli_args(args))
 
 
 def launcher(resources, torchrun=False):

@@ -21,6 +21,7 @@ rule report:
         metrics=[c.metrics_path() for c in CELLS],
         grids=[c.grid_path() for c in CELLS],
         analysis=[a[k] for a in PLAN.analysis for k in ("mse", "x0")],
+        released=[wp.record_path(arm) for arm in RELEASED],
         # Each run's last checkpoint: its last job also wrote status.json (read via plan.json).
         checkpoints=[
             wp.checkpoint_path(config, run, max(wp.eval_iterations(config, PLAN, run)))

@@ -104,3 +104,79 @@ rule merge_samples:
 
 
 ruleorder: merge_samples > sample
+
+
+# A released checkpoint's cell (harness.workflow.released): its flags come from the arm's check
+# record, written once the file passed; seed sampling.seed, as replicate 0 of a trained run.
+
+
+rule sample_released:
+    input:
+        record="results/released/{arm}.json",
+    output:
+        samples="results/samples/{dataset}/released/{arm}/{sampler}{steps}.npz",
+        grid=report(
+            "results/samples/{dataset}/released/{arm}/{sampler}{steps}.png",
+            category="Samples",
+            subcategory="{dataset}",
+            caption="../report/samples.rst",
+        ),
+    log:
+        "results/logs/sample/{dataset}/released/{arm}/{sampler}{steps}.log",
+    retries: job_retries("sample")
+    conda:
+        HARNESS_ENV
+    threads: res("sample", "cpus")
+    resources:
+        **job_resources("sample"),
+    params:
+        checkpoint=lambda wc: wp.arm_file(config, wc.arm),
+        num_samples=config["sampling"]["num_samples"],
+        batch_size=config["sampling"]["batch_size"],
+        seed=config["sampling"]["seed"],
+        eta=config["sampling"]["eta"],
+        execution=sample_args,
+        launch=lambda wc, resources: launcher(resources),
+        device=lambda wc, resources: device_option(resources),
+    shell:
+        "{params.launch} sample {params.device} --checkpoint {params.checkpoint:q} --config {input.record}"
+        " --sampler {wildcards.sampler} --steps {wildcards.steps} --num-samples {params.num_samples}"
+        " --batch-size {params.batch_size} --seed {params.seed} --eta {params.eta}"
+        " {params.execution} --out {output.samples} --grid {output.grid} > {log} 2>&1"
+
+
+rule sample_released_shard:
+    input:
+        record="results/released/{arm}.json",
+    output:
+        temp(
+            "results/samples/{dataset}/released/{arm}/{sampler}{steps}.shards/{shard}of{shards}.npz"
+        ),
+    log:
+        "results/logs/sample/{dataset}/released/{arm}/{sampler}{steps}.shards/{shard}of{shards}.log",
+    wildcard_constraints:
+        shard="[0-9]+",
+        shards="[0-9]+",
+    retries: job_retries("sample")
+    conda:
+        HARNESS_ENV
+    threads: res("sample", "cpus")
+    resources:
+        **job_resources("sample"),
+    params:
+        checkpoint=lambda wc: wp.arm_file(config, wc.arm),
+        num_samples=config["sampling"]["num_samples"],
+        batch_size=config["sampling"]["batch_size"],
+        seed=config["sampling"]["seed"],
+        eta=config["sampling"]["eta"],
+        execution=sample_args,
+        launch=lambda wc, resources: launcher(resources),
+        device=lambda wc, resources: device_option(resources),
+    shell:
+        "{params.launch} sample {params.device} --checkpoint {params.checkpoint:q} --config {input.record}"
+        " --sampler {wildcards.sampler} --steps {wildcards.steps} --num-samples {params.num_samples}"
+        " --batch-size {params.batch_size} --seed {params.seed} --eta {params.eta}"
+        " {params.execution} --shard {wildcards.shard}/{wildcards.shards} --out {output} > {log} 2>&1"
+
+
+ruleorder: merge_samples > sample_released

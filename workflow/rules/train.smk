@@ -53,3 +53,59 @@ rule train:
     shell:
         "{params.launch} train {params.device} --data {input.images} --run-dir {params.run_dir} {params.args}"
         " >> {log} 2>&1"
+
+
+# Released checkpoints (config `released`, harness.workflow.released): networks trained
+# elsewhere stand where a training run's checkpoint would. A file given by URL (or
+# builtin:random) is fetched once; every arm's file is checked (digest, weights_only load,
+# tensors against the model flags) before any of its samples, into the record that sampling
+# reads the flags from. The user's own file is a parameter, not an input, so that lint and dry
+# runs plan before it is there (a run stops on its absence before its first job).
+
+
+rule fetch_released:
+    output:
+        "results/released/{arm}.pt",
+    log:
+        "results/logs/released/{arm}.fetch.log",
+    wildcard_constraints:
+        arm="|".join(FETCHED) or "(?!)",
+    retries: job_retries("sample")
+    conda:
+        HARNESS_ENV
+    resources:
+        **job_resources("sample", gpus=False),
+    params:
+        source=lambda wc: config["released"][wc.arm]["path"],
+        model=lambda wc: json.dumps(wp.arm_model(config, wc.arm)),
+        sha256=lambda wc: opt("--sha256", config["released"][wc.arm]["sha256"]),
+    shell:
+        "exec harness released fetch --arm {wildcards.arm} --source {params.source:q}"
+        " --model {params.model:q} {params.sha256} --out {output} > {log} 2>&1"
+
+
+rule check_released:
+    input:
+        lambda wc: [wp.arm_file(config, wc.arm)] if wc.arm in FETCHED else [],
+    output:
+        "results/released/{arm}.json",
+    log:
+        "results/logs/released/{arm}.check.log",
+    retries: job_retries("sample")
+    conda:
+        HARNESS_ENV
+    resources:
+        **job_resources("sample", gpus=False),
+    params:
+        checkpoint=lambda wc: wp.arm_file(config, wc.arm),
+        model=lambda wc: json.dumps(wp.arm_model(config, wc.arm)),
+        diffusion=lambda wc: json.dumps(wp.arm_diffusion(config, wc.arm)),
+        sha256=lambda wc: opt("--sha256", config["released"][wc.arm]["sha256"]),
+        # Left out when empty: an empty quoted word would vanish from the command line.
+        source=lambda wc: " ".join(
+            wp.cli_args({"source": config["released"][wc.arm]["source"] or None})
+        ),
+    shell:
+        "exec harness released check --arm {wildcards.arm} --checkpoint {params.checkpoint:q}"
+        " --model {params.model:q} --diffusion {params.diffusion:q} {params.sha256}"
+        " {params.source} --out {output} > {log} 2>&1"
