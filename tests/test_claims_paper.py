@@ -12,7 +12,7 @@ import re
 import pytest
 
 from harness.paper import CLAIMS, claim_by_id
-from harness.paper.claims import EQUIVALENCE_MARGIN, ITERATION_RATIO
+from harness.paper.claim import EQUIVALENCE_MARGIN, ITERATION_RATIO
 from harness.report.claims import JUDGES
 from harness.report.evidence import paper_obs
 from harness.report.views import paper_view

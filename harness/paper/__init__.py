@@ -1,9 +1,11 @@
 """The paper's published numbers (Tables 1-4) and its claims, as data; P2's published numbers for
 the checkpoints P2 released; how each paper measured its numbers."""
 
-from harness.paper.claims import CLAIMS, RELEASED_CLAIMS, Claim, claim_by_id
+from harness.paper.claim import Claim
+from harness.paper.claims import CLAIMS, claim_by_id
 from harness.paper.p2 import Published, p2_value, p2_values, published_value
 from harness.paper.protocols import PROTOCOLS, Protocol
+from harness.paper.released_claims import RELEASED_CLAIMS
 from harness.paper.tables import (
     DATASET_LABELS,
     DATASET_SIZES,

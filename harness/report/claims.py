@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from harness import paper
-from harness.paper.claims import EQUIVALENCE_MARGIN, FEW_STEPS, ITERATION_RATIO, STEP_RATIO
+from harness.paper.claim import EQUIVALENCE_MARGIN, FEW_STEPS, ITERATION_RATIO, STEP_RATIO
 from harness.report import footprint, mse_claims, released_claims, trends
 from harness.report.evidence import Evidence
 from harness.report.judgement import (

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from harness.paper.claims import FOOTPRINT_FACTOR
+from harness.paper.claim import FOOTPRINT_FACTOR
 from harness.report.judgement import NO_NUMBERS, Judgement, diff, judge
 from harness.report.mse import INITIAL, range_obs
 from harness.report.tables import WEIGHTING_LABELS

@@ -13,7 +13,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
-from harness.paper.claims import EQUIVALENCE_MARGIN
+from harness.paper.claim import EQUIVALENCE_MARGIN
 from harness.report.evidence import Obs
 from harness.report.views import View
 from harness.stats import (

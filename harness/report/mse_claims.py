@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from harness.paper.claims import CAPTION_T, EQUIVALENCE_MARGIN, LARGE_T, LATE_T, SMALL_T
+from harness.paper.claim import CAPTION_T, EQUIVALENCE_MARGIN, LARGE_T, LATE_T, SMALL_T
 from harness.report.judgement import NO_NUMBERS, Judgement, at_most, diff, judge
 from harness.report.mse import INITIAL, Curves, log_margin, range_obs
 from harness.report.tables import WEIGHTING_LABELS

@@ -1,4 +1,4 @@
-"""Judges of the claims on released networks (harness.paper.claims.RELEASED_CLAIMS).
+"""Judges of the claims on released networks (harness.paper.released_claims).
 
 Reproduction: per released cell with a published number, ours − published must lie within the
 equivalence margin, on an interval holding both numbers' sampling noise (the published one's
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from harness.paper.claims import EQUIVALENCE_MARGIN
+from harness.paper.claim import EQUIVALENCE_MARGIN
 from harness.report.judgement import NO_NUMBERS, Judgement, diff, judge
 from harness.report.released import KID_SCALE, ReleasedRow
 from harness.report.tables import WEIGHTING_LABELS
