@@ -70,6 +70,13 @@ def test_the_regime_is_in_every_verdict_word_where_the_positive_control_fails(tm
     html = out.read_text()
     tiles = html.split('class="cards"')[1].split("</div>\n<p")[0]
     assert tiles.count("where the positive control fails") == 4
+    # A tile counting claims without a regime (the control itself, the harness's own checks)
+    # says how many of its claims carry it.
+    tile = tiles.split('data-verdict="contradicted"')[1].split("</div>")[0]
+    carry = sum(c["verdict"] == "contradicted" and bool(c["regime"]) for c in record.values())
+    total = sum(c["verdict"] == "contradicted" for c in record.values())
+    assert carry < total and f"<b>{total}</b>" in tile
+    assert f"{carry} of them where the positive control fails" in tile, tile
     verdicts = html.split('id="verdicts"')[1].split("</ul>\n</section>")[0]
     assert "supported at toy scale, where the positive control fails" in verdicts
 

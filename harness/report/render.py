@@ -191,6 +191,9 @@ def build_report(plan_path: str | Path, out_html: str | Path, svg: bool = True) 
         "verdicts": {v: sum(c.verdict == v for c in claims) for v in VERDICTS},
         "findings": {v: findings(claims, v) for v in (SUPPORTED, CONTRADICTED)},
         "regime_words": regime,
+        # the positive control itself and the harness's own checks carry no regime
+        "regime_counts": {v: sum(c.verdict == v and bool(c.regime) for c in claims)
+                          for v in VERDICTS},
         "account": [{"claim": c, "words": [paper_word(c.paper[cv]) for cv in sorted(c.paper)],
                      "separates": c.paper_separates, "against": printed_against(c)}
                     for c in claims if c.in_paper.outcome != NO_NUMBERS],
