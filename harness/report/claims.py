@@ -90,16 +90,14 @@ def judge_positive_control(view: View) -> Judgement:
     """Every Table 1 and Table 2 cell (the deciding metric) with Constant, P2 or Min-SNR: a
     preset that trains these weightings on either table plans the control. Its coverage names
     the Table 1 cells."""
-    table2 = [((ds, steps), {w: o for (kind, w), o in cols.items() if kind == "decide"}, False)
-              for (ds, steps), cols in view.t2.items()]
-    tests, table1_keys = [], []
-    for (ds, steps), cols, in_table1 in [(k, c, True) for k, c in view.t1.items()] + table2:
-        for w in ("p2", "min_snr"):
-            if "constant" in cols or w in cols:
-                if in_table1:
-                    table1_keys.append((ds, steps))
-                tests.append(diff(f"{view.ds(ds)} T={steps}: Constant − {_w(w)}",
-                                  cols.get("constant"), cols.get(w)))
+    table2 = {key: {w: o for (kind, w), o in cols.items() if kind == "decide"}
+              for key, cols in view.t2.items()}
+    tests = [diff(f"{view.ds(ds)} T={steps}: Constant − {_w(w)}", cols.get("constant"),
+                  cols.get(w))
+             for (ds, steps), cols in [*view.t1.items(), *table2.items()]
+             for w in ("p2", "min_snr") if "constant" in cols or w in cols]
+    table1_keys = [key for key, cols in view.t1.items()
+                   if {"constant", "p2", "min_snr"} & set(cols)]
     return scoped(judge(view, tests, none_why="no Table 1 or Table 2 cell of Constant, P2 or "
                                               "Min-SNR in the plan"),
                   table1_coverage(view, table1_keys))
